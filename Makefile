@@ -49,7 +49,7 @@ lint: .make/venv
 	$(BIN)/ruff format --check src tests/python bench
 
 bench: .make/venv
-	$(BIN)/python -m bench.run
+	$(BIN)/python bench/run.py
 
 docs: .make/venv
 	$(BIN)/python -m waybill_watch.docs

@@ -43,10 +43,14 @@ def run_dbt(
     (warehouse_dir / "tmp").mkdir(parents=True, exist_ok=True)
     full_args = [
         *args,
-        "--project-dir", str(PROJECT_ROOT),
-        "--profiles-dir", str(PROJECT_ROOT),
-        "--target-path", str(warehouse_dir / "dbt_target"),
-        "--log-path", str(warehouse_dir / "logs"),
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+        "--target-path",
+        str(warehouse_dir / "dbt_target"),
+        "--log-path",
+        str(warehouse_dir / "logs"),
     ]
     with _warehouse_env(warehouse_dir):
         try:

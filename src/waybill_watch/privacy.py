@@ -32,6 +32,17 @@ PERSONAL_DATA_RE = re.compile("|".join((MOBILE, ID_NUMBER, *WAYBILL_PATTERNS)))
 # What the SPEC §8 scan looks for in stored tables (compact forms).
 SCAN_RE = re.compile("|".join((MOBILE_COMPACT, ID_NUMBER, *WAYBILL_PATTERNS)))
 LONG_DIGIT_RUN_RE = re.compile(r"\d{7,}")
+
+
+def _without_lookarounds(pattern: str) -> str:
+    return re.sub(r"\(\?<?[!=][^()]*\)", "", pattern)
+
+
+# A superset of PERSONAL_DATA_RE in the syntax of polars' regex engine (no look-around):
+# ingest uses it to pick the few values that need the exact (Python) check, so that masking
+# stays fast on millions of rows while this module remains the one definition.
+PERSONAL_DATA_PREFILTER = "|".join(_without_lookarounds(p) for p in (MOBILE, ID_NUMBER, *WAYBILL_PATTERNS))
+LONG_DIGIT_RUN_PREFILTER = LONG_DIGIT_RUN_RE.pattern
 # Keys we write ourselves: base32 pseudonyms and hex hashes. A hash can contain an
 # 11-digit run by chance, so a value that is wholly a key is not scanned as text.
 KEY_VALUE_RE = re.compile(r"^(?:[a-z2-7]{52}|[0-9a-f]{32}|[0-9a-f]{64})$")

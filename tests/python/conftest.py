@@ -33,3 +33,15 @@ def tiny_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     warehouse = tmp_path_factory.mktemp("tiny_warehouse")
     run_pipeline(tiny_raw, warehouse)
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def hand_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Warehouse built by `dbt build` on the hand-written bronze of hand_scenario.py (no ingest)."""
+    from hand_scenario import write_hand_bronze
+    from waybill_watch.dbt_runner import run_dbt
+
+    warehouse = tmp_path_factory.mktemp("hand_warehouse")
+    write_hand_bronze(warehouse / "bronze")
+    run_dbt(["build"], warehouse)
+    return warehouse

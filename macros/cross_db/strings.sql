@@ -1,0 +1,54 @@
+{#- Hex MD5 of a string: the project's stable key hash (listing_key, observation_id). -#}
+{% macro md5_hex(expression) -%}
+    {{ return(adapter.dispatch('md5_hex', 'waybill_watch')(expression)) }}
+{%- endmacro %}
+
+{% macro default__md5_hex(expression) -%}
+    lower(md5(cast({{ expression }} as {{ dbt.type_string() }})))
+{%- endmacro %}
+
+{% macro duckdb__md5_hex(expression) -%}
+    md5(cast({{ expression }} as varchar))
+{%- endmacro %}
+
+{#- Replace characters one for one (SQL TRANSLATE; BigQuery and DuckDB spell it the same). -#}
+{% macro translate_chars(expression, from_chars, to_chars) -%}
+    {{ return(adapter.dispatch('translate_chars', 'waybill_watch')(expression, from_chars, to_chars)) }}
+{%- endmacro %}
+
+{% macro default__translate_chars(expression, from_chars, to_chars) -%}
+    translate({{ expression }}, {{ from_chars }}, {{ to_chars }})
+{%- endmacro %}
+
+{#- Number of distinct, non-empty, trimmed, lower-cased items of a delimited string (null → null). -#}
+{% macro count_distinct_split(expression, delimiter) -%}
+    {{ return(adapter.dispatch('count_distinct_split', 'waybill_watch')(expression, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__count_distinct_split(expression, delimiter) -%}
+    (
+        select count(distinct lower(trim(item)))
+        from unnest(string_to_array({{ expression }}, {{ delimiter }})) as items (item)
+        where trim(item) <> ''
+    )
+{%- endmacro %}
+
+{% macro duckdb__count_distinct_split(expression, delimiter) -%}
+    length(list_distinct(list_filter(
+        list_transform(string_split({{ expression }}, {{ delimiter }}), lambda x: lower(trim(x))),
+        lambda x: x <> ''
+    )))
+{%- endmacro %}
+
+{#- Distinct values of a group, sorted and joined by `delimiter` (an aggregate). -#}
+{% macro string_agg_distinct_sorted(expression, delimiter) -%}
+    {{ return(adapter.dispatch('string_agg_distinct_sorted', 'waybill_watch')(expression, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__string_agg_distinct_sorted(expression, delimiter) -%}
+    string_agg(distinct {{ expression }}, {{ delimiter }} order by {{ expression }})
+{%- endmacro %}
+
+{% macro snowflake__string_agg_distinct_sorted(expression, delimiter) -%}
+    listagg(distinct {{ expression }}, {{ delimiter }}) within group (order by {{ expression }})
+{%- endmacro %}

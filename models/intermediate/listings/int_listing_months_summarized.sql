@@ -1,0 +1,2 @@
+{#- Listing × month state (SPEC §5); see macros/marts/listing_periods.sql. -#}
+{{ listing_periods_sql('month') }}

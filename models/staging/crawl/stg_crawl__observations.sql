@@ -1,0 +1,74 @@
+{#- One row per bronze crawl row: renamed, typed, with the per-row derivations that need no
+    dictionary (ids, normalized url, listing_key, status, structured price). Text rules that
+    read free text (price, quantity, location, carrier, freshness) run once per distinct text in
+    models/intermediate/normalized/ and are joined back in int_observations_enriched.
+    Materialized as a table (not a view like the other staging models): eight models and several
+    tests read it, and each read of the view would re-scan every bronze crawl file. -#}
+{{ config(materialized='table') }}
+
+with
+
+source as (
+    select * from {{ source('crawl', 'crawl_observations') }}
+),
+
+renamed as (
+    select
+        cast(file_hash as {{ dbt.type_string() }}) as file_hash,
+        cast(file_path as {{ dbt.type_string() }}) as file_path,
+        cast(file_mtime as {{ dbt.type_timestamp() }}) as file_mtime,
+        cast(line_no as {{ dbt.type_bigint() }}) as line_no,
+        cast(row_hash as {{ dbt.type_string() }}) as row_hash,
+        cast(crawl_folder_date as date) as crawl_folder_date,
+        cast(run_id as {{ dbt.type_string() }}) as run_id,
+        cast(fetched_at_text as {{ dbt.type_string() }}) as fetched_at_text,
+        cast(fetched_at_utc as {{ dbt.type_timestamp() }}) as fetched_at_utc,
+        lower(trim(cast(site as {{ dbt.type_string() }}))) as site,
+        nullif(trim(cast(listing_id as {{ dbt.type_string() }})), '') as listing_id,
+        cast(url as {{ dbt.type_string() }}) as url,
+        cast(crawler as {{ dbt.type_string() }}) as crawler,
+        cast(title as {{ dbt.type_string() }}) as title,
+        cast(seller_key as {{ dbt.type_string() }}) as seller_key,
+        cast(contact_key as {{ dbt.type_string() }}) as contact_key,
+        cast(price_text as {{ dbt.type_string() }}) as price_text,
+        cast(price_amount as {{ waybill_watch.type_double_precision() }}) as price_amount,
+        cast(price_currency as {{ dbt.type_string() }}) as price_currency_raw,
+        cast(price_per_records as {{ waybill_watch.type_double_precision() }}) as price_per_records,
+        cast(quantity_text as {{ dbt.type_string() }}) as quantity_text,
+        cast(location_text as {{ dbt.type_string() }}) as location_text,
+        cast(carrier_text as {{ dbt.type_string() }}) as carrier_text,
+        cast(freshness_text as {{ dbt.type_string() }}) as freshness_text,
+        cast(coalesce(sample_record_count, 0) as integer) as sample_record_count,
+        coalesce(cast(has_unmasked_samples as boolean), false) as has_unmasked_samples,
+        lower(trim(cast(status as {{ dbt.type_string() }}))) as status_text,
+        cast(http_status as integer) as http_status
+    from source
+),
+
+derived as (
+    select
+        *,
+        {{ waybill_watch.normalize_url('url') }} as url_normalized,
+        case
+            when status_text is null or status_text = '' then 'active'
+            when status_text in ('active', 'online', 'on_sale', 'on sale', '在售', '上架') then 'active'
+            when status_text in ('sold_out', 'sold out', 'soldout', '售罄', '已售罄', '缺货') then 'sold_out'
+            when status_text in ('removed', 'deleted', 'offline', 'taken_down', '下架', '已下架', '删除', '已删除') then 'removed'
+            else 'active'
+        end as status,
+        price_amount is not null as has_structured_price,
+        {{ waybill_watch.structured_price_per_record('price_amount', 'price_per_records') }} as structured_unit_price,
+        {{ waybill_watch.normalize_currency_code('price_currency_raw') }} as structured_price_currency
+    from renamed
+),
+
+final as (
+    select
+        {{ waybill_watch.row_version_id('file_hash', 'line_no') }} as observation_id,
+        {{ waybill_watch.listing_key('site', 'listing_id', 'url_normalized') }} as listing_key,
+        *,
+        status = 'removed' or coalesce(http_status in (404, 410), false) as is_removal_fetch
+    from derived
+)
+
+select * from final

@@ -1,0 +1,34 @@
+{#- One row per site per landed version of RAW/sites.csv: trimmed and lower-cased; a channel
+    outside the SPEC §4 list becomes 'unknown' (and is reported by a warn test). -#}
+with
+
+source as (
+    select * from {{ source('sites', 'sites') }}
+),
+
+renamed as (
+    select
+        cast(file_hash as {{ dbt.type_string() }}) as file_hash,
+        cast(file_path as {{ dbt.type_string() }}) as file_path,
+        cast(file_mtime as {{ dbt.type_timestamp() }}) as file_mtime,
+        cast(line_no as {{ dbt.type_bigint() }}) as line_no,
+        lower(trim(cast(site as {{ dbt.type_string() }}))) as site,
+        lower(trim(cast(channel as {{ dbt.type_string() }}))) as channel_text,
+        nullif(trim(cast(name as {{ dbt.type_string() }})), '') as name
+    from source
+),
+
+final as (
+    select
+        *,
+        case
+            when channel_text in (
+                'ecommerce_platform', 'trading_site', 'im_group', 'forum', 'darknet_market', 'paste_site'
+            ) then channel_text
+            else 'unknown'
+        end as channel
+    from renamed
+    where site is not null and site <> ''
+)
+
+select * from final

@@ -1,0 +1,242 @@
+"""The privacy boundary (SPEC §8): landing rows → bronze rows with no raw personal data.
+
+Every personal-data rule comes from `waybill_watch.privacy`. The exact checks are Python
+regexes, so each is applied once per *distinct* value, and only to values that a cheap
+polars pre-filter (a superset of the patterns) flags; pseudonyms are cached for the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+
+from waybill_watch import privacy
+from waybill_watch.ingest.dates import parse_local_datetime
+from waybill_watch.ingest.discover import LandedFile
+from waybill_watch.ingest.schemas import CASES_SCHEMA, CRAWL_SCHEMA, INCIDENTS_SCHEMA, SITES_SCHEMA
+
+TEXT_PREFILTER = privacy.PERSONAL_DATA_PREFILTER
+FREE_TEXT_PREFILTER = f"{privacy.PERSONAL_DATA_PREFILTER}|{privacy.LONG_DIGIT_RUN_PREFILTER}"
+FIELD_SEP = "\x1f"
+LIST_SEP = "\x1e"
+NULL_MARK = "\x00"
+
+
+class Pseudonymizer:
+    """HMAC pseudonyms, each distinct value hashed once per run."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._cache: dict[str, str | None] = {}
+        # Row hashes are keyed too: they are hashes of raw rows that hold personal data.
+        self.row_hash_salt = hashlib.sha256(b"row-hash\x00" + key).hexdigest()
+
+    def keys_for(self, values: list[str]) -> list[str | None]:
+        out = []
+        for value in values:
+            if value not in self._cache:
+                self._cache[value] = privacy.pseudonymize(value, self.key)
+            out.append(self._cache[value])
+        return out
+
+
+def _replace_distinct(frame: pl.DataFrame, column: str, prefilter: str, fn: Callable) -> pl.Expr:
+    """`column` with `fn` applied to each distinct value the pre-filter flags."""
+    flagged = frame.get_column(column).filter(frame.get_column(column).str.contains(prefilter)).unique()
+    if flagged.is_empty():
+        return pl.col(column)
+    old = flagged.to_list()
+    return pl.col(column).replace(old, [fn(v) for v in old])
+
+
+def _masked(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return _replace_distinct(frame, column, TEXT_PREFILTER, privacy.mask_personal_data).alias(column)
+
+
+def _free_text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return _replace_distinct(frame, column, FREE_TEXT_PREFILTER, privacy.mask_long_digit_runs).alias(column)
+
+
+def _has_text(column: str) -> pl.Expr:
+    """Whether a non-blank text was given. Used for free text that must not pass at all
+    (SPEC §8: an incident description can name people, which no pattern can catch)."""
+    return pl.col(column).str.strip_chars().str.len_chars().fill_null(0) > 0
+
+
+def _protected_id(frame: pl.DataFrame, column: str, pseudo: Pseudonymizer) -> pl.Expr:
+    """An id that happens to look like personal data (e.g. a 12-digit number starting 73–78)
+    is replaced by its pseudonym: identity is kept, and no such number passes the boundary."""
+
+    def protect(value: str) -> str:
+        if privacy.has_personal_data(value):
+            return pseudo.keys_for([value])[0] or value
+        return value
+
+    return _replace_distinct(frame, column, TEXT_PREFILTER, protect).alias(column)
+
+
+def _pseudonym(frame: pl.DataFrame, source: str, target: str, pseudo: Pseudonymizer) -> pl.Expr:
+    values = frame.get_column(source).drop_nulls().unique().to_list()
+    if not values:
+        return pl.lit(None, dtype=pl.String).alias(target)
+    return (
+        pl.col(source)
+        .replace_strict(values, pseudo.keys_for(values), default=None, return_dtype=pl.String)
+        .alias(target)
+    )
+
+
+def _unmasked_sample_flags(frame: pl.DataFrame) -> pl.Expr:
+    samples = (
+        frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), "sample_records")
+        .explode("sample_records")
+        .filter(pl.col("sample_records").str.contains(TEXT_PREFILTER))
+    )
+    hits = [
+        v for v in samples.get_column("sample_records").unique().to_list() if privacy.has_personal_data(v)
+    ]
+    rows = samples.filter(pl.col("sample_records").is_in(hits)).get_column("_row").unique()
+    return pl.int_range(pl.len(), dtype=pl.Int64).is_in(rows.implode()).alias("has_unmasked_samples")
+
+
+def row_hashes(frame: pl.DataFrame, fields: tuple[str, ...], salt: str) -> pl.Series:
+    """Hash of a row's canonical content (its landing fields, trimmed; null marked)."""
+    parts: list[pl.Expr] = [pl.lit(salt)]
+    for name in fields:
+        col = pl.col(name)
+        dtype = frame.schema[name]
+        if isinstance(dtype, pl.List):
+            text = col.list.eval(pl.element().fill_null(NULL_MARK)).list.join(LIST_SEP)
+        elif dtype == pl.String:
+            text = col.str.strip_chars()
+        else:
+            text = col.cast(pl.String)
+        parts.append(text.fill_null(NULL_MARK))
+    canonical = frame.select(pl.concat_str(parts, separator=FIELD_SEP).alias("c"))
+    if canonical.is_empty():
+        return pl.Series("row_hash", [], dtype=pl.String)
+    # md5 in DuckDB: vectorized, and (unlike polars' hash) stable across versions.
+    hashed = _duckdb().sql("select md5(c) as row_hash from canonical").pl()
+    return hashed.get_column("row_hash")
+
+
+@functools.cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+# Rows of several landed files are transformed together (a batch): the file's columns and
+# `_file` (its position in the batch, to split the result per file) ride along.
+FILE_COLUMNS = ("_file", "file_hash", "file_path", "file_mtime", "line_no", "row_hash")
+
+
+def _common() -> list[pl.Expr]:
+    return [pl.col(c) for c in FILE_COLUMNS]
+
+
+def with_file_columns(rows: pl.DataFrame, landed: LandedFile, position: int) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.lit(position, dtype=pl.Int32).alias("_file"),
+        pl.lit(landed.content_hash).alias("file_hash"),
+        pl.lit(landed.rel_path).alias("file_path"),
+        pl.lit(landed.mtime, dtype=pl.Datetime("us")).alias("file_mtime"),
+        pl.lit(landed.crawl_folder_date, dtype=pl.Date).alias("crawl_folder_date"),
+    )
+
+
+def _finish(bronze: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    return bronze.cast(dict(schema)).select("_file", *schema.names())
+
+
+def _trimmed_lower(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_chars().str.to_lowercase().replace("", None)
+
+
+def crawl_to_bronze(rows: pl.DataFrame, pseudo: Pseudonymizer) -> pl.DataFrame:
+    rows = rows.with_columns(
+        pl.col(c).str.strip_chars().replace("", None)
+        for c in ("run_id", "listing_id", "url", "crawler", "seller", "seller_contact", "price_currency")
+    ).with_columns(status=_trimmed_lower("status"), site=_trimmed_lower("site"))
+    masked_text = ("price_text", "quantity_text", "location_text", "carrier_text", "freshness_text")
+    bronze = rows.select(
+        *_common(),
+        pl.col("crawl_folder_date"),
+        _masked(rows, "run_id"),
+        pl.col("fetched_at").alias("fetched_at_text"),
+        pl.col("_fetched_at_utc").alias("fetched_at_utc"),
+        _masked(rows, "site"),
+        _protected_id(rows, "listing_id", pseudo),
+        _masked(rows, "url"),
+        _masked(rows, "crawler"),
+        _free_text(rows, "title"),
+        _pseudonym(rows, "seller", "seller_key", pseudo),
+        _pseudonym(rows, "seller_contact", "contact_key", pseudo),
+        _masked(rows, "price_text"),
+        pl.col("price_amount"),
+        _replace_distinct(rows, "price_currency", TEXT_PREFILTER, privacy.mask_personal_data)
+        .str.to_uppercase()
+        .alias("price_currency"),
+        pl.col("price_per_records"),
+        *(_masked(rows, c) for c in masked_text[1:]),
+        pl.col("sample_records").list.drop_nulls().list.len().fill_null(0).alias("sample_record_count"),
+        _unmasked_sample_flags(rows),
+        _masked(rows, "status"),
+        pl.col("http_status"),
+    )
+    return _finish(bronze, CRAWL_SCHEMA)
+
+
+def incidents_to_bronze(rows: pl.DataFrame, pseudo: Pseudonymizer) -> pl.DataFrame:
+    plain = ("province", "city", "source", "carrier", "leak_stage", "status", "records_affected")
+    bronze = rows.select(
+        *_common(),
+        _protected_id(rows, "incident_id", pseudo),
+        _masked(rows, "reported_at").alias("reported_at_text"),
+        parse_local_datetime(pl.col("reported_at")).alias("reported_at"),
+        _masked(rows, "updated_at").alias("updated_at_text"),
+        parse_local_datetime(pl.col("updated_at")).alias("updated_at"),
+        *(_masked(rows, c) for c in plain),
+        _has_text("description").alias("has_description"),
+    )
+    return _finish(bronze, INCIDENTS_SCHEMA)
+
+
+def cases_to_bronze(rows: pl.DataFrame, pseudo: Pseudonymizer) -> pl.DataFrame:
+    plain = ("agency", "province", "city", "case_type", "outcome")
+    amounts = ("suspects", "records_involved", "illegal_gain_cny", "fine_cny", "sites_shut")
+    bronze = rows.select(
+        *_common(),
+        _protected_id(rows, "case_id", pseudo),
+        *(_masked(rows, c) for c in plain),
+        _masked(rows, "opened_on").alias("opened_on_text"),
+        parse_local_datetime(pl.col("opened_on")).dt.date().alias("opened_on"),
+        _masked(rows, "updated_at").alias("updated_at_text"),
+        parse_local_datetime(pl.col("updated_at")).alias("updated_at"),
+        _masked(rows, "closed_on").alias("closed_on_text"),
+        parse_local_datetime(pl.col("closed_on")).dt.date().alias("closed_on"),
+        *(_masked(rows, c) for c in amounts),
+    )
+    return _finish(bronze, CASES_SCHEMA)
+
+
+def sites_to_bronze(rows: pl.DataFrame, pseudo: Pseudonymizer) -> pl.DataFrame:
+    rows = rows.with_columns(site=_trimmed_lower("site"))
+    bronze = rows.select(*_common(), _masked(rows, "site"), _masked(rows, "channel"), _masked(rows, "name"))
+    return _finish(bronze, SITES_SCHEMA)
+
+
+TO_BRONZE = {
+    "crawl": crawl_to_bronze,
+    "incidents": incidents_to_bronze,
+    "cases": cases_to_bronze,
+    "sites": sites_to_bronze,
+}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

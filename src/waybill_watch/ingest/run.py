@@ -1,0 +1,444 @@
+"""One ingest run: discover → read → required rules → de-duplicate → boundary → bronze,
+quarantine and audit; GX checkpoints on the bronze frames; Data Docs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import os
+import secrets
+import time
+import warnings
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from waybill_watch import privacy
+from waybill_watch.errors import WaybillWatchError
+from waybill_watch.faultpoints import pause_if_requested
+from waybill_watch.ingest.boundary import TO_BRONZE, Pseudonymizer, row_hashes, utc_now, with_file_columns
+from waybill_watch.ingest.crawl import raw_lines, read_crawl_file, split_required
+from waybill_watch.ingest.decode import FileRejected
+from waybill_watch.ingest.discover import LandedFile, discover_files
+from waybill_watch.ingest.parsed import QUARANTINE_ROWS_SCHEMA, ParsedFile
+from waybill_watch.ingest.schemas import (
+    AUDIT_SCHEMA,
+    AUDIT_TABLE,
+    CASE_FIELDS,
+    CRAWL_FIELDS,
+    INCIDENT_FIELDS,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+    SITE_FIELDS,
+)
+from waybill_watch.ingest.store import BronzeStore
+from waybill_watch.ingest.tabular import read_csv_feed
+from waybill_watch.ingest.validate import BronzeValidator, ValidationOutcome
+
+HASHED_FIELDS = {
+    "crawl": CRAWL_FIELDS,
+    "incidents": INCIDENT_FIELDS,
+    "cases": CASE_FIELDS,
+    "sites": SITE_FIELDS,
+}
+# sites.csv: the latest landed version wins per site, so a row that re-appears in a later
+# version must load again (it may revert an intermediate change): rows dedupe within a file only.
+CROSS_FILE_DEDUP = {"crawl": True, "incidents": True, "cases": True, "sites": False}
+# Files are read one by one and crossed the boundary in batches of this size (rows, files).
+BATCH_ROWS = 250_000
+BATCH_FILES = 500
+# Reading runs in worker processes when a run has at least this many files to read.
+PARALLEL_MIN_FILES = 32
+READ_AHEAD_BYTES = 256 * 2**20
+READ_AHEAD_FILES = 64
+WORKERS_ENV = "WAYBILL_WATCH_INGEST_WORKERS"
+
+
+def read_workers() -> int:
+    """Reader processes: env WAYBILL_WATCH_INGEST_WORKERS, else one per core (at most 4)."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured.isdigit():
+        return int(configured)
+    return min(4, os.cpu_count() or 1)
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    raw_dir: Path
+    warehouse_dir: Path
+    files_found: int = 0
+    files_already_ingested: int = 0
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    quarantine_path: Path | None = None
+    restricted_path: Path | None = None
+    data_docs: Path | None = None
+    validations: list[ValidationOutcome] = field(default_factory=list)
+    orphans_removed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def total(self, column: str, feed: str | None = None) -> int:
+        return sum(r[column] for r in self.audit_rows if feed is None or r["feed"] == feed)
+
+    @property
+    def status_counts(self) -> Counter:
+        return Counter(r["status"] for r in self.audit_rows)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.total("rows_loaded")
+
+    def __rich__(self) -> object:
+        from rich.text import Text
+
+        return Text(str(self))  # plain text: file names may hold [brackets]
+
+    def __str__(self) -> str:
+        counts = self.status_counts
+        by_status = ", ".join(f"{k} {counts[k]}" for k in sorted(counts)) or "nothing new"
+        lines = [
+            f"ingest run {self.run_id} ({self.seconds:.1f} s): {self.files_found} files in {self.raw_dir}, "
+            f"{len(self.audit_rows)} new ({by_status}), {self.files_already_ingested} already ingested",
+            f"  rows read {self.total('rows_read')}: loaded {self.total('rows_loaded')}, "
+            f"quarantined {self.total('rows_quarantined')}, duplicate {self.total('rows_duplicate')}",
+        ]
+        for feed in ("crawl", "incidents", "cases", "sites"):
+            if any(r["feed"] == feed for r in self.audit_rows):
+                lines.append(
+                    f"    {feed}: loaded {self.total('rows_loaded', feed)}, quarantined "
+                    f"{self.total('rows_quarantined', feed)}, duplicate {self.total('rows_duplicate', feed)}"
+                )
+        for row in self.audit_rows:
+            if row["status"] in ("rejected", "partial"):
+                lines.append(f"  {row['status']}: {row['file_path']}: {row['reason']}")
+        lines += [f"  validation {v}" for v in self.validations]
+        if self.data_docs:
+            lines.append(f"  data docs: {self.data_docs}")
+        if self.quarantine_path:
+            lines.append(f"  quarantine: {self.quarantine_path} (raw rows: {self.restricted_path})")
+        if self.orphans_removed:
+            lines.append(f"  removed {len(self.orphans_removed)} bronze files left by an interrupted run")
+        return "\n".join(lines)
+
+
+def _new_run_id() -> str:
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
+
+
+def _read(landed: LandedFile) -> ParsedFile:
+    if landed.feed == "crawl":
+        return read_crawl_file(landed)
+    return read_csv_feed(landed)
+
+
+# A read outcome crosses a process boundary, so exceptions travel as values.
+ReadOutcome = tuple[str, Any]
+
+
+def read_outcome(landed: LandedFile) -> ReadOutcome:
+    """Read one landed file (runs in a worker process when there are many files)."""
+    try:
+        return "parsed", _read(landed)
+    except FileRejected as exc:
+        return "rejected", (exc.rule, exc.reason, exc.rows_read, exc.encoding)
+    except Exception as exc:  # one bad file must not stop the run
+        return "error", (type(exc).__name__, str(exc))
+
+
+def read_in_order(files: list[LandedFile], workers: int) -> Iterator[ReadOutcome]:
+    """Read outcomes of `files`, in order. With many files, `workers` processes read ahead
+    while this process de-duplicates, crosses the boundary and writes; the read-ahead is
+    bounded by bytes in flight, so memory stays bounded."""
+    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
+        yield from map(read_outcome, files)
+        return
+    context = mp.get_context("spawn")  # fork is unsafe with polars' thread pool
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        in_flight: deque[tuple[int, Future[ReadOutcome]]] = deque()
+        bytes_in_flight = 0
+        upcoming = iter(files)
+        for landed in upcoming:
+            in_flight.append((landed.size, pool.submit(read_outcome, landed)))
+            bytes_in_flight += landed.size
+            while in_flight and (bytes_in_flight >= READ_AHEAD_BYTES or len(in_flight) >= READ_AHEAD_FILES):
+                size, future = in_flight.popleft()
+                bytes_in_flight -= size
+                yield future.result()
+        while in_flight:
+            yield in_flight.popleft()[1].result()
+
+
+def _reason(parsed: ParsedFile, quarantined: pl.DataFrame, duplicates: int) -> str | None:
+    parts = []
+    if parsed.partial_reason:
+        parts.append(parsed.partial_reason)
+    if parsed.unknown_columns:
+        parts.append(f"unknown columns ignored: {', '.join(parsed.unknown_columns)}")
+    if quarantined.height:
+        rules = Counter(quarantined.get_column("rule").to_list())
+        parts.append("quarantined rows: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())))
+    if duplicates:
+        parts.append(f"{duplicates} rows already in bronze or repeated in the file")
+    return "; ".join(parts) or None
+
+
+class _ReadError(Exception):
+    """An unexpected reader error, raised again in the main process."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class _Run:
+    def __init__(self, raw_dir: Path, warehouse: Path, key: bytes) -> None:
+        self.raw_dir = raw_dir
+        self.store = BronzeStore(warehouse)
+        self.pseudo = Pseudonymizer(key)
+        self.run_id = _new_run_id()
+        self.started = utc_now()
+        self.validator = BronzeValidator(warehouse, self.run_id)
+        self.audit_rows: list[dict[str, Any]] = []
+        self.quarantine_rows: list[dict[str, Any]] = []
+        self.restricted: list[dict[str, Any]] = []
+        self.pending: dict[str, list[tuple[LandedFile, ParsedFile]]] = {}
+
+    def _audit(self, landed: LandedFile, **values: Any) -> dict[str, Any]:
+        row = {
+            "file_path": landed.rel_path,
+            "feed": landed.feed,
+            "content_hash": landed.content_hash,
+            "file_size": landed.size,
+            "file_mtime": landed.mtime,
+            "encoding": None,
+            "rows_read": 0,
+            "rows_loaded": 0,
+            "rows_quarantined": 0,
+            "rows_duplicate": 0,
+            "status": "loaded",
+            "reason": None,
+            "unknown_columns": None,
+            "ingest_run_id": self.run_id,
+            "ingested_at": self.started,
+        } | values
+        assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"] + row["rows_duplicate"]
+        self.audit_rows.append(row)
+        return row
+
+    def _quarantine(
+        self, landed: LandedFile, line_no: int | None, rule: str, reason: str, raw: str | None
+    ) -> None:
+        meta = {
+            "file_path": landed.rel_path,
+            "feed": landed.feed,
+            "content_hash": landed.content_hash,
+            "line_no": line_no,
+            "rule": rule,
+            "reason": reason,
+            "ingest_run_id": self.run_id,
+        }
+        self.quarantine_rows.append(meta)
+        self.restricted.append(meta | {"raw": raw})
+
+    def skip_duplicate_file(self, landed: LandedFile, first: dict[str, Any]) -> None:
+        self._audit(
+            landed,
+            encoding=first["encoding"],
+            rows_read=first["rows_read"],
+            rows_duplicate=first["rows_read"],
+            status="skipped_duplicate_file",
+            reason=f"same content as {first['file_path']}, landed earlier",
+        )
+
+    def reject(
+        self, landed: LandedFile, rule: str, reason: str, rows_read: int, encoding: str | None
+    ) -> None:
+        self._quarantine(landed, None, rule, reason, None)
+        self._audit(
+            landed,
+            encoding=encoding,
+            rows_read=rows_read,
+            rows_quarantined=rows_read,
+            status="rejected",
+            reason=reason,
+        )
+
+    def ingest_file(self, landed: LandedFile, outcome: ReadOutcome) -> dict[str, Any]:
+        """Queue one read file for its feed's batch; what a later copy needs to know."""
+        kind, value = outcome
+        if kind == "rejected":
+            self.reject(landed, *value)
+            return self.audit_rows[-1]
+        if kind == "error":
+            raise _ReadError(*value)
+        parsed: ParsedFile = value
+        queue = self.pending.setdefault(landed.feed, [])
+        queue.append((landed, parsed))
+        if len(queue) >= BATCH_FILES or sum(p.rows.height for _, p in queue) >= BATCH_ROWS:
+            self.flush(landed.feed)
+        return {"file_path": landed.rel_path, "rows_read": parsed.rows_read, "encoding": parsed.encoding}
+
+    def ingest_file_safely(self, landed: LandedFile, outcome: ReadOutcome) -> dict[str, Any]:
+        """A file that breaks the reader in an unforeseen way is rejected; the run goes on."""
+        try:
+            return self.ingest_file(landed, outcome)
+        except Exception as exc:  # one bad file must not stop the run
+            name = exc.name if isinstance(exc, _ReadError) else type(exc).__name__
+            warnings.warn(f"{landed.rel_path}: unexpected {name}: {exc}", stacklevel=2)
+            self.reject(landed, "unreadable", f"unexpected error while reading ({name})", 0, None)
+            return self.audit_rows[-1]
+
+    def flush_all(self) -> None:
+        for feed in list(self.pending):
+            self.flush(feed)
+
+    def flush(self, feed: str) -> None:
+        """De-duplicate, cross the boundary and write a batch of read files of one feed.
+
+        Batching keeps polars' fixed cost per operation off every small file; rows are
+        de-duplicated in landing order, so the result equals file-by-file processing."""
+        batch = self.pending.pop(feed, [])
+        if not batch:
+            return
+        rows = pl.concat(
+            [with_file_columns(parsed.rows, landed, i) for i, (landed, parsed) in enumerate(batch)],
+            how="diagonal_relaxed",
+        )
+        quarantined = [parsed.quarantined for _, parsed in batch]
+        if any(parsed.rules_pending for _, parsed in batch):
+            rows, failed = split_required(rows)
+            for (i,), part in failed.partition_by("_file", as_dict=True).items():
+                landed = batch[i][0]
+                raw = raw_lines(landed, part.get_column("line_no").to_list())
+                entries = [
+                    (n, rule, why, raw[n])
+                    for n, rule, why in part.select("line_no", "_rule", "_reason").rows()
+                ]
+                quarantined[i] = pl.concat(
+                    [quarantined[i], pl.DataFrame(entries, schema=QUARANTINE_ROWS_SCHEMA, orient="row")]
+                ).sort("line_no")
+        rows = rows.with_columns(row_hash=row_hashes(rows, HASHED_FIELDS[feed], self.pseudo.row_hash_salt))
+        duplicate = self._duplicates(feed, rows)
+        loaded = rows.filter(~duplicate)
+        duplicates = dict(
+            rows.select("_file", duplicate.alias("_dup"))
+            .group_by("_file")
+            .agg(pl.col("_dup").sum())
+            .iter_rows()
+        )
+        bronze = TO_BRONZE[feed](loaded, self.pseudo) if loaded.height else None
+        parts = bronze.partition_by("_file", as_dict=True, include_key=False) if bronze is not None else {}
+        for i, (landed, parsed) in enumerate(batch):
+            part = parts.get((i,))
+            loaded_rows = 0 if part is None else part.height
+            if part is not None:
+                path = self.store.write_feed_file(feed, landed.content_hash, part)
+                if CROSS_FILE_DEDUP[feed]:
+                    self.store.register_feed_file(
+                        feed, landed.crawl_folder_date, path, part.get_column("row_hash").to_list()
+                    )
+                self.validator.add(feed, part)
+            for line_no, rule, reason, raw in quarantined[i].iter_rows():
+                self._quarantine(landed, line_no, rule, reason, raw)
+            n_duplicate = int(duplicates.get(i, 0))
+            self._audit(
+                landed,
+                encoding=parsed.encoding,
+                rows_read=parsed.rows_read,
+                rows_loaded=loaded_rows,
+                rows_quarantined=quarantined[i].height,
+                rows_duplicate=n_duplicate,
+                status="partial" if parsed.partial_reason else "loaded",
+                reason=_reason(parsed, quarantined[i], n_duplicate),
+                unknown_columns=", ".join(parsed.unknown_columns) or None,
+            )
+
+    def _duplicates(self, feed: str, rows: pl.DataFrame) -> pl.Series:
+        """True for a row already in bronze (same feed; crawl: same folder date) or seen earlier
+        in the batch (sites.csv: earlier in the same file only)."""
+        if not CROSS_FILE_DEDUP[feed]:
+            return rows.select(~pl.struct("_file", "row_hash").is_first_distinct()).to_series()
+        scope = ["crawl_folder_date"] if feed == "crawl" else []
+        repeated = rows.select(~pl.struct(*scope, "row_hash").is_first_distinct()).to_series()
+        dates = rows.get_column("crawl_folder_date").unique().to_list() if feed == "crawl" else [None]
+        known = pl.concat(
+            [
+                pl.DataFrame(
+                    {"crawl_folder_date": [d] * len(hashes), "row_hash": list(hashes)},
+                    schema={"crawl_folder_date": pl.Date, "row_hash": pl.String},
+                )
+                for d in dates
+                if (hashes := self.store.known_row_hashes(feed, d))
+            ]
+            or [pl.DataFrame(schema={"crawl_folder_date": pl.Date, "row_hash": pl.String})]
+        ).with_columns(_known=pl.lit(True))
+        on = [*scope, "row_hash"]
+        in_bronze = (
+            rows.select(*on)
+            .join(known.select(*on, "_known").unique(on), on=on, how="left", maintain_order="left")
+            .get_column("_known")
+            .fill_null(False)
+        )
+        return repeated | in_bronze
+
+
+def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> IngestSummary:
+    """Ingest every file landed under RAW not yet in bronze (SPEC §3, docs/bronze.md)."""
+    key = privacy.pseudonym_key(strict)
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise WaybillWatchError(
+            f"raw directory {raw_dir} does not exist: pass --raw-dir with the landing zone"
+        )
+    began = time.perf_counter()
+    run = _Run(raw_dir, Path(warehouse_dir), key)
+    store = run.store
+    store.ensure_layout()
+    audit = store.audit()
+    first_of_hash: dict[str, dict[str, Any]] = {}
+    for row in audit.sort("ingested_at").iter_rows(named=True):
+        first_of_hash.setdefault(row["content_hash"], row)
+    recorded = set(zip(audit.get_column("content_hash"), audit.get_column("file_path"), strict=True))
+    summary = IngestSummary(run_id=run.run_id, raw_dir=raw_dir, warehouse_dir=Path(warehouse_dir))
+    summary.orphans_removed = store.remove_orphans(set(first_of_hash))
+    store.index_bronze_files(audit)
+    landed_files = discover_files(raw_dir)
+    summary.files_found = len(landed_files)
+    # Which files to read is known up front (content hashes): the first new copy of each content.
+    to_read: list[LandedFile] = []
+    hashes_to_read: set[str] = set()
+    for landed in landed_files:
+        if (landed.content_hash, landed.rel_path) in recorded or landed.content_hash in first_of_hash:
+            continue
+        if landed.content_hash not in hashes_to_read:
+            hashes_to_read.add(landed.content_hash)
+            to_read.append(landed)
+    outcomes = read_in_order(to_read, workers=read_workers())
+    for landed in landed_files:
+        if (landed.content_hash, landed.rel_path) in recorded:
+            summary.files_already_ingested += 1
+            continue
+        if landed.content_hash in first_of_hash:
+            run.skip_duplicate_file(landed, first_of_hash[landed.content_hash])
+            continue
+        first_of_hash[landed.content_hash] = run.ingest_file_safely(landed, next(outcomes))
+    outcomes.close()
+    run.flush_all()
+    run.audit_rows.sort(key=lambda r: (r["file_mtime"], r["file_path"]))
+    # test hook (faultpoints.py, issue 8): the crash window between bronze and the audit
+    pause_if_requested("ingest", Path(warehouse_dir))
+    store.write_run_table(AUDIT_TABLE, run.run_id, pl.DataFrame(run.audit_rows, schema=AUDIT_SCHEMA))
+    summary.quarantine_path = store.write_run_table(
+        QUARANTINE_TABLE, run.run_id, pl.DataFrame(run.quarantine_rows, schema=QUARANTINE_SCHEMA)
+    )
+    summary.restricted_path = store.keep_restricted(run.run_id, run.restricted)
+    summary.data_docs = run.validator.finish()
+    summary.validations = run.validator.outcomes
+    summary.audit_rows = run.audit_rows
+    summary.seconds = time.perf_counter() - began
+    return summary

@@ -1,0 +1,147 @@
+"""Bronze on disk: table folders, the audit as the record of ingested files, row-hash look-ups,
+and the restricted store of quarantined raw content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+
+from waybill_watch.config import bronze_dir
+from waybill_watch.ingest.schemas import (
+    AUDIT_SCHEMA,
+    AUDIT_TABLE,
+    FEED_TABLES,
+    QUARANTINE_SCHEMA,
+    QUARANTINE_TABLE,
+)
+
+EMPTY_FILE = "_empty.parquet"
+ROW_HASH_CACHE = 64
+
+
+def write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
+    """Write beside the target and rename: a reader (dbt) never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    os.replace(tmp, path)
+
+
+class BronzeStore:
+    def __init__(self, warehouse: Path) -> None:
+        self.warehouse = warehouse
+        self.root = bronze_dir(warehouse)
+        self.restricted = warehouse / "restricted" / "quarantine"
+        self._row_hashes: dict[tuple, set[str]] = {}
+        self._files_by_key: dict[tuple, list[Path]] = {}
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def ensure_layout(self) -> None:
+        """Every table folder with its `_empty.parquet` (full schema) so dbt's glob always matches."""
+        tables = [*FEED_TABLES.values(), (AUDIT_TABLE, AUDIT_SCHEMA), (QUARANTINE_TABLE, QUARANTINE_SCHEMA)]
+        for table, schema in tables:
+            folder = self.table_dir(table)
+            folder.mkdir(parents=True, exist_ok=True)
+            empty = folder / EMPTY_FILE
+            # Rewritten only when missing or stale, so a re-run leaves bronze byte-identical.
+            if not empty.exists() or pl.read_parquet_schema(empty) != schema:
+                write_parquet_atomically(pl.DataFrame(schema=schema), empty)
+
+    def _data_files(self, table: str) -> list[Path]:
+        folder = self.table_dir(table)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.glob("*.parquet") if p.name != EMPTY_FILE)
+
+    def audit(self) -> pl.DataFrame:
+        files = self._data_files(AUDIT_TABLE)
+        if not files:
+            return pl.DataFrame(schema=AUDIT_SCHEMA)
+        return pl.read_parquet(files).cast(dict(AUDIT_SCHEMA))
+
+    def remove_orphans(self, ingested_hashes: set[str]) -> list[str]:
+        """Feed files whose landed file is not in the audit are leftovers of an interrupted run:
+        removed, so that the file is ingested again from scratch (and not counted as its own duplicate)."""
+        known = {h[:16] for h in ingested_hashes}
+        removed = []
+        for table, _schema in FEED_TABLES.values():
+            for path in self._data_files(table):
+                if path.stem not in known:
+                    path.unlink()
+                    removed.append(f"{table}/{path.name}")
+        return removed
+
+    def index_bronze_files(self, audit: pl.DataFrame) -> None:
+        """Which bronze files hold which crawl folder date: from the audit, without opening them."""
+        self._files_by_key = {}
+        for row in audit.filter(pl.col("status").is_in(["loaded", "partial"])).iter_rows(named=True):
+            table = FEED_TABLES[row["feed"]][0]
+            path = self.table_dir(table) / f"{row['content_hash'][:16]}.parquet"
+            if path.exists():
+                self._files_by_key.setdefault(self._key(row["feed"], row["file_path"]), []).append(path)
+
+    @staticmethod
+    def _key(feed: str, file_path: str | None = None, crawl_date: dt.date | None = None) -> tuple:
+        if feed != "crawl":
+            return (feed, None)
+        if crawl_date is None and file_path is not None:
+            crawl_date = dt.date.fromisoformat(file_path.split("/")[1])
+        return (feed, crawl_date)
+
+    def known_row_hashes(self, feed: str, crawl_date: dt.date | None) -> set[str]:
+        """Row hashes already in bronze for the feed (crawl: for the same crawl folder date).
+
+        Sets are kept for the most recent `ROW_HASH_CACHE` keys only, to bound memory; an
+        evicted one is read again from the bronze files of that key."""
+        key = self._key(feed, crawl_date=crawl_date)
+        if key in self._row_hashes:
+            self._row_hashes[key] = self._row_hashes.pop(key)  # most recently used last
+            return self._row_hashes[key]
+        files = self._files_by_key.get(key, [])
+        hashes: set[str] = set()
+        if files:
+            column = pl.read_parquet(files, columns=["row_hash"]).get_column("row_hash")
+            hashes = set(column.to_list())
+        self._row_hashes[key] = hashes
+        while len(self._row_hashes) > ROW_HASH_CACHE:
+            self._row_hashes.pop(next(iter(self._row_hashes)))
+        return hashes
+
+    def register_feed_file(
+        self, feed: str, crawl_date: dt.date | None, path: Path, hashes: list[str]
+    ) -> None:
+        key = self._key(feed, crawl_date=crawl_date)
+        self._files_by_key.setdefault(key, []).append(path)
+        if key in self._row_hashes:
+            self._row_hashes[key].update(hashes)
+
+    def write_feed_file(self, feed: str, content_hash: str, frame: pl.DataFrame) -> Path:
+        table = FEED_TABLES[feed][0]
+        path = self.table_dir(table) / f"{content_hash[:16]}.parquet"
+        write_parquet_atomically(frame, path)
+        return path
+
+    def write_run_table(self, table: str, run_id: str, frame: pl.DataFrame) -> Path | None:
+        if frame.is_empty():
+            return None
+        path = self.table_dir(table) / f"{run_id}.parquet"
+        write_parquet_atomically(frame, path)
+        return path
+
+    def keep_restricted(self, run_id: str, records: list[dict]) -> Path | None:
+        """Raw content of quarantined rows, for the data engineer only (left of the boundary)."""
+        if not records:
+            return None
+        self.restricted.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.restricted, 0o700)
+        path = self.restricted / f"{run_id}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        os.chmod(path, 0o600)
+        return path

@@ -1,0 +1,248 @@
+"""Great Expectations checkpoints on bronze frames (post-boundary, so Data Docs can show
+unexpected values without showing personal data).
+
+One suite per feed. An export may hold several versions of one incident or case (differing
+`updated_at`), so id uniqueness within a file is checked together with `updated_at_text`.
+GX costs ≈15 µs per row and suite plus ≈0.5 s per checkpoint run, more than all the rest of
+ingest when it sees every row. So each feed is validated once per run, on a uniform sample of
+at most `SAMPLE_ROWS` of the bronze rows written in the run: the rows with the smallest
+`row_hash` (a keyed md5, so effectively random; a bottom-k sample of the stream, bounded
+memory, reproducible). Required fields and duplicate rows are enforced exactly by ingest
+before this point; the suites check the result on the sample.
+GX runs in an ephemeral context (no project files, analytics off, nothing fetched); Data
+Docs are written as static HTML under WAREHOUSE/data_docs/, then made self-contained
+(docs_offline.py: no CDN scripts or stylesheets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from waybill_watch.ingest.docs_offline import make_offline
+
+SAMPLE_ROWS = 20_000
+CHANNELS = [
+    "ecommerce_platform",
+    "trading_site",
+    "im_group",
+    "forum",
+    "darknet_market",
+    "paste_site",
+]
+
+
+@dataclass
+class ValidationOutcome:
+    feed: str
+    batch: str
+    rows: int
+    files: int
+    success: bool
+    evaluated: int
+    failed: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        state = "passed" if self.success else f"FAILED: {', '.join(self.failed)}"
+        scope = f"{self.evaluated} expectations on {self.rows} rows ({self.files} files)"
+        return f"{self.feed} {self.batch}: {scope} {state}"
+
+
+def _expectations(feed: str) -> list[Any]:
+    import great_expectations as gx
+
+    e = gx.expectations
+    year_2000 = dt.datetime(2000, 1, 1)
+    year_2100 = dt.datetime(2100, 1, 1)
+    common = [
+        e.ExpectColumnValuesToNotBeNull(column=c) for c in ("file_hash", "file_path", "line_no", "row_hash")
+    ] + [e.ExpectColumnValuesToBeUnique(column="row_hash")]
+    if feed == "crawl":
+        return [
+            *common,
+            *(
+                e.ExpectColumnValuesToNotBeNull(column=c)
+                for c in ("run_id", "site", "url", "fetched_at_utc", "crawl_folder_date")
+            ),
+            e.ExpectColumnValuesToBeBetween(
+                column="fetched_at_utc", min_value=year_2000, max_value=year_2100
+            ),
+            e.ExpectColumnValuesToMatchRegex(column="site", regex=r"^[^\s/?#@]+$"),
+            e.ExpectColumnValuesToBeInSet(column="status", value_set=["active", "sold_out", "removed"]),
+            e.ExpectColumnValuesToBeBetween(column="http_status", min_value=100, max_value=599),
+            e.ExpectColumnValuesToBeInSet(column="price_currency", value_set=["CNY", "USD", "USDT", "BTC"]),
+            e.ExpectColumnValuesToBeBetween(column="sample_record_count", min_value=0),
+            e.ExpectColumnValuesToBeInTypeList(column="price_amount", type_list=["float64", "Float64"]),
+            e.ExpectCompoundColumnsToBeUnique(
+                column_list=["file_hash", "site", "listing_id", "url", "crawler", "fetched_at_utc"],
+                ignore_row_if="any_value_is_missing",
+            ),
+        ]
+    if feed == "incidents":
+        return [
+            *common,
+            *(e.ExpectColumnValuesToNotBeNull(column=c) for c in ("incident_id", "reported_at")),
+            e.ExpectColumnValuesToBeBetween(column="reported_at", min_value=year_2000, max_value=year_2100),
+            # Text as given (dbt normalizes case and synonyms): most, not all, in the set.
+            e.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["open", "verified", "unfounded", "closed"], mostly=0.7
+            ),
+            e.ExpectCompoundColumnsToBeUnique(column_list=["file_hash", "incident_id", "updated_at_text"]),
+        ]
+    if feed == "cases":
+        return [
+            *common,
+            *(e.ExpectColumnValuesToNotBeNull(column=c) for c in ("case_id", "opened_on")),
+            e.ExpectColumnValuesToBeInSet(column="case_type", value_set=["criminal", "administrative"]),
+            e.ExpectColumnValuesToBeInSet(
+                column="outcome", value_set=["pending", "prosecuted", "convicted", "penalized", "dropped"]
+            ),
+            e.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="closed_on",
+                column_B="opened_on",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            e.ExpectCompoundColumnsToBeUnique(column_list=["file_hash", "case_id", "updated_at_text"]),
+        ]
+    return [
+        *common,
+        e.ExpectColumnValuesToNotBeNull(column="site"),
+        e.ExpectColumnValuesToBeInSet(column="channel", value_set=CHANNELS),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["file_hash", "site"]),
+    ]
+
+
+def _bottom_k(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The `SAMPLE_ROWS` rows with the smallest row hash among `frames`."""
+    frame = pl.concat(frames, how="vertical")
+    if frame.height <= SAMPLE_ROWS:
+        return frame
+    return frame.sort("row_hash").head(SAMPLE_ROWS)
+
+
+def _import_gx_in_background() -> None:
+    """Importing great_expectations takes seconds; it overlaps with reading the files."""
+    # Before the import: GX reads these at import time.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if "great_expectations" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+
+
+class BronzeValidator:
+    """Collects bronze frames per feed and validates them in batches with GX checkpoints."""
+
+    def __init__(self, warehouse: Path, run_id: str) -> None:
+        _import_gx_in_background()
+        self.docs_dir = warehouse / "data_docs"
+        self.run_id = run_id
+        self.pending: dict[str, list[pl.DataFrame]] = {}
+        self.outcomes: list[ValidationOutcome] = []
+        self._context: Any = None
+        self._checkpoints: dict[str, Any] = {}
+        self._batches = 0
+        self.files: dict[str, int] = {}
+
+    def add(self, feed: str, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        pending = self.pending.setdefault(feed, [])
+        pending.append(frame)
+        self.files[feed] = self.files.get(feed, 0) + 1
+        if sum(f.height for f in pending) > 2 * SAMPLE_ROWS:
+            self.pending[feed] = [_bottom_k(pending)]
+
+    def finish(self) -> Path | None:
+        """Validate what is pending and write Data Docs; the index page, or None if nothing ran."""
+        for feed in list(self.pending):
+            self._flush(feed)
+        if self._context is None:
+            return None
+        self._context.build_data_docs()
+        make_offline(self.docs_dir)
+        index = self.docs_dir / "index.html"
+        return index if index.exists() else None
+
+    def _gx(self) -> Any:
+        if self._context is None:
+            # Before the import: GX reads these at import time.
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            context.add_data_docs_site(
+                site_name="bronze",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(self.docs_dir),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+            self._context = context
+            self._source = context.data_sources.add_pandas("bronze")
+        return self._context
+
+    def _checkpoint(self, feed: str) -> Any:
+        if feed not in self._checkpoints:
+            import great_expectations as gx
+
+            context = self._gx()
+            asset = self._source.add_dataframe_asset(feed)
+            batch = asset.add_batch_definition_whole_dataframe(f"{feed}_batch")
+            suite = context.suites.add(gx.ExpectationSuite(name=f"bronze_{feed}"))
+            for expectation in _expectations(feed):
+                suite.add_expectation(expectation)
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"bronze_{feed}", data=batch, suite=suite)
+            )
+            self._checkpoints[feed] = context.checkpoints.add(
+                gx.Checkpoint(
+                    name=f"bronze_{feed}", validation_definitions=[definition], result_format="SUMMARY"
+                )
+            )
+        return self._checkpoints[feed]
+
+    def _flush(self, feed: str) -> None:
+        frames = self.pending.pop(feed, [])
+        if not frames:
+            return
+        import great_expectations as gx
+
+        checkpoint = self._checkpoint(feed)
+        frame = _bottom_k(frames).sort("file_path", "line_no")
+        self._batches += 1
+        batch_name = f"{self.run_id}-{self._batches:03d}"
+        result = checkpoint.run(
+            batch_parameters={"dataframe": frame.to_pandas()},
+            run_id=gx.RunIdentifier(run_name=batch_name),
+        )
+        for validation in result.run_results.values():
+            failed = [
+                f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column') or ''})"
+                for r in validation.results
+                if not r.success
+            ]
+            self.outcomes.append(
+                ValidationOutcome(
+                    feed=feed,
+                    batch=batch_name,
+                    rows=frame.height,
+                    files=self.files.pop(feed, 0),
+                    success=bool(validation.success),
+                    evaluated=len(validation.results),
+                    failed=failed,
+                )
+            )

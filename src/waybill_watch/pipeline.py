@@ -1,0 +1,122 @@
+"""`waybill-watch run` (SPEC §2, §10): ingest → dbt build (models and tests) → publish.
+
+Each step raises `WaybillWatchError` with a one-line reason; a failure before publish's final
+rename leaves the previously published analyst database as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from waybill_watch.dbt_runner import run_dbt
+from waybill_watch.errors import WaybillWatchError
+from waybill_watch.faultpoints import pause_if_requested
+from waybill_watch.publish import PublishSummary, publish
+
+
+@dataclass
+class RunSummary:
+    raw_dir: Path
+    warehouse_dir: Path
+    ingest: Any
+    dbt_nodes: int
+    published: PublishSummary
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        timings = ", ".join(f"{step} {secs:.1f}s" for step, secs in self.seconds.items())
+        return (
+            f"ingest: {self.ingest}\n"
+            f"dbt build: {self.dbt_nodes} nodes passed\n"
+            f"{self.published}\n"
+            f"timings: {timings}"
+        )
+
+    def __rich__(self) -> str:
+        # the CLI prints the summary with Rich, which would otherwise show the dataclass repr
+        return str(self)
+
+
+def run_pipeline(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> RunSummary:
+    """Ingest RAW into WAREHOUSE/bronze, build and test the dbt project, publish the analyst database."""
+    raw_dir = Path(raw_dir).resolve()
+    warehouse_dir = Path(warehouse_dir).resolve()
+    if not raw_dir.is_dir():
+        raise WaybillWatchError(
+            f"raw directory {raw_dir} does not exist: pass --raw-dir RAW (SPEC §3 layout)"
+        )
+    from waybill_watch.ingest import ingest_raw
+
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    with _progress() as progress:
+        step = progress.add_task("ingest", total=None)
+        started = time.perf_counter()
+        ingest_summary = ingest_raw(raw_dir, warehouse_dir, strict=strict)
+        seconds["ingest"] = time.perf_counter() - started
+        progress.update(step, total=1, completed=1)
+        nodes, published = _build_and_publish(warehouse_dir, progress, seconds)
+    return RunSummary(raw_dir, warehouse_dir, ingest_summary, nodes, published, seconds)
+
+
+def build_and_publish(warehouse_dir: Path) -> tuple[int, PublishSummary]:
+    """The steps after ingest: `dbt build` on the bronze already in WAREHOUSE, then publish.
+    Returns the number of dbt nodes that passed and the publish summary."""
+    warehouse_dir = Path(warehouse_dir).resolve()
+    with _progress() as progress:
+        return _build_and_publish(warehouse_dir, progress, {})
+
+
+def _build_and_publish(
+    warehouse_dir: Path, progress: Progress, seconds: dict[str, float]
+) -> tuple[int, PublishSummary]:
+    step = progress.add_task("dbt build", total=None)
+    started = time.perf_counter()
+    nodes = _build(warehouse_dir, progress, step)
+    seconds["dbt build"] = time.perf_counter() - started
+
+    step = progress.add_task("publish", total=None)
+    started = time.perf_counter()
+
+    def on_table(name: str) -> None:
+        progress.advance(step)
+        pause_if_requested("publish", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
+
+    published = publish(warehouse_dir, on_table=on_table)
+    seconds["publish"] = time.perf_counter() - started
+    progress.update(step, total=len(published.row_counts), completed=len(published.row_counts))
+    return nodes, published
+
+
+def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
+    finished = 0
+
+    def on_event(event) -> None:
+        nonlocal finished
+        if event.info.name == "NodeFinished":
+            finished += 1
+            progress.update(step, completed=finished, description=f"dbt build ({finished} nodes)")
+            pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
+
+    run_dbt(["build"], warehouse_dir, callbacks=[on_event])
+    progress.update(step, total=finished, completed=finished)
+    return finished
+
+
+def _progress() -> Progress:
+    # progress goes to stderr so that stdout carries only the summary
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )

@@ -1,0 +1,174 @@
+"""The dbt project's conventions (team developer guide), checked on the manifest of a real build:
+layout and names, documentation of every model and column, primary-key tests, where source()
+may appear, and which layers the marts may read."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from waybill_watch.config import build_db_path
+
+MART_PREFIXES = ("fct_", "dim_", "mart_", "audit_")
+
+
+@pytest.fixture(scope="module")
+def manifest(hand_warehouse: Path) -> dict:
+    return json.loads((hand_warehouse / "dbt_target" / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def models(manifest: dict) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == "waybill_watch"
+    }
+
+
+@pytest.fixture(scope="module")
+def built_columns(hand_warehouse: Path, models: dict[str, dict]) -> dict[str, list[str]]:
+    """Columns each model actually produced in the build database."""
+    with duckdb.connect(str(build_db_path(hand_warehouse)), read_only=True) as con:
+        rows = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+        ).fetchall()
+    by_relation: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in rows:
+        by_relation.setdefault((schema, table), []).append(column)
+    return {name: by_relation.get((node["schema"], node["alias"]), []) for name, node in models.items()}
+
+
+def folder_parts(node: dict) -> list[str]:
+    # original_file_path is models/<layer>/<domain>/<name>.sql
+    return Path(node["original_file_path"]).parts
+
+
+def test_layout_and_names(models: dict[str, dict]):
+    problems = []
+    for name, node in models.items():
+        parts = folder_parts(node)
+        if len(parts) != 4 or parts[0] != "models":
+            problems.append(
+                f"{name}: expected models/<layer>/<domain>/{name}.sql, got {node['original_file_path']}"
+            )
+            continue
+        layer, domain = parts[1], parts[2]
+        if layer == "staging":
+            match = re.fullmatch(r"stg_([a-z0-9]+)__[a-z0-9_]+s", name)
+            if not match or match.group(1) != domain:
+                problems.append(f"{name}: staging models are stg_<source>__<entity>s in staging/<source>/")
+        elif layer == "intermediate":
+            if not name.startswith("int_"):
+                problems.append(f"{name}: intermediate models start with int_")
+        elif layer == "marts":
+            if not name.startswith(MART_PREFIXES):
+                problems.append(f"{name}: mart models start with one of {MART_PREFIXES}")
+        else:
+            problems.append(f"{name}: unknown layer {layer}")
+    assert not problems, "\n".join(problems)
+
+
+def test_one_models_yml_per_folder_documents_its_models(models: dict[str, dict]):
+    problems = []
+    for name, node in models.items():
+        patch = node.get("patch_path") or ""
+        folder = Path(node["original_file_path"]).parent
+        if not patch:
+            problems.append(f"{name}: no yml properties")
+            continue
+        yml = Path(patch.split("://", 1)[-1])
+        if yml.parent != folder or not re.fullmatch(r"_[a-z0-9_]+__[a-z0-9_]+\.yml", yml.name):
+            problems.append(f"{name}: documented in {yml}, expected {folder}/_<dir>__models.yml")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_model_and_column_documented(models: dict[str, dict], built_columns: dict[str, list[str]]):
+    problems = []
+    for name, node in models.items():
+        if not node["description"].strip():
+            problems.append(f"{name}: no description")
+        documented = {column.lower(): spec for column, spec in node["columns"].items()}
+        if not built_columns[name]:
+            problems.append(f"{name}: not found in the build database")
+        for column in built_columns[name]:
+            spec = documented.get(column.lower())
+            if spec is None or not spec.get("description", "").strip():
+                problems.append(f"{name}.{column}: not documented")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_model_has_a_tested_primary_key(manifest: dict, models: dict[str, dict]):
+    tests_by_model: dict[str, list[tuple[str, str | None, dict]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("test_metadata"):
+            continue
+        attached = node.get("attached_node") or ""
+        if attached.startswith("model."):
+            model_name = attached.split(".")[-1]
+            tests_by_model.setdefault(model_name, []).append(
+                (
+                    node["test_metadata"]["name"],
+                    node.get("column_name"),
+                    node["test_metadata"].get("kwargs", {}),
+                )
+            )
+    problems = []
+    for name in models:
+        tests = tests_by_model.get(name, [])
+        unique_columns = {column for kind, column, _ in tests if kind == "unique"}
+        not_null_columns = {column for kind, column, _ in tests if kind == "not_null"}
+        has_single_key = bool(unique_columns & not_null_columns)
+        combination_keys = [
+            kwargs.get("combination_of_columns") for kind, _, kwargs in tests if kind == "unique_combination"
+        ]
+        has_composite_key = any(
+            keys and all(key in not_null_columns for key in keys) for keys in combination_keys
+        )
+        if not (has_single_key or has_composite_key):
+            problems.append(f"{name}: no primary key tested unique and not null")
+    assert not problems, "\n".join(problems)
+
+
+def test_source_only_in_staging(models: dict[str, dict]):
+    offenders = [
+        name for name, node in models.items() if node["sources"] and folder_parts(node)[1] != "staging"
+    ]
+    assert not offenders, f"source() outside models/staging: {offenders}"
+
+
+def test_staging_has_no_joins_of_models(models: dict[str, dict]):
+    offenders = [
+        name
+        for name, node in models.items()
+        if folder_parts(node)[1] == "staging"
+        and any(dep.startswith("model.") for dep in node["depends_on"]["nodes"])
+    ]
+    assert not offenders, f"staging models reading other models: {offenders}"
+
+
+def test_marts_do_not_read_staging(models: dict[str, dict]):
+    staging = {
+        f"model.waybill_watch.{name}" for name, node in models.items() if folder_parts(node)[1] == "staging"
+    }
+    offenders = [
+        f"{name} ← {dep.split('.')[-1]}"
+        for name, node in models.items()
+        if folder_parts(node)[1] == "marts"
+        for dep in node["depends_on"]["nodes"]
+        if dep in staging
+    ]
+    assert not offenders, f"marts reading staging directly: {offenders}"
+
+
+def test_analyst_tables_have_enforced_contracts(models: dict[str, dict]):
+    missing = [
+        name
+        for name, node in models.items()
+        if name.startswith(("fct_", "mart_", "audit_")) and not node["config"]["contract"]["enforced"]
+    ]
+    assert not missing, f"analyst tables without an enforced contract: {missing}"

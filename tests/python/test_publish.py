@@ -1,0 +1,167 @@
+"""Publication (SPEC §7): the analyst database holds only facts, dimensions, marts and the ingest
+audit; it is swapped in atomically; a failed build or check leaves the previous one untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import bronze_fixtures as bf
+from waybill_watch.cli import app
+from waybill_watch.config import analyst_db_path, build_db_path
+from waybill_watch.errors import WaybillWatchError
+from waybill_watch.pipeline import build_and_publish
+from waybill_watch.publish import REQUIRED_TABLES, publish
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def leftovers(warehouse: Path) -> list[str]:
+    return sorted(p.name for p in warehouse.iterdir() if ".new-" in p.name or ".old-" in p.name)
+
+
+@pytest.fixture(scope="module")
+def published(hand_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse = tmp_path_factory.mktemp("published") / "warehouse"
+    shutil.copytree(hand_warehouse, warehouse)
+    publish(warehouse)
+    return warehouse
+
+
+def build_tables(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(build_db_path(warehouse)), read_only=True) as con:
+        names = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
+        return {name: con.execute(f"select count(*) from marts.{name}").fetchone()[0] for name in names}
+
+
+def test_published_db_holds_only_analyst_tables(published: Path):
+    with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
+        tables = {
+            (schema, name)
+            for schema, name in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        }
+        schemas = {
+            name
+            for (name,) in con.execute(
+                "select schema_name from duckdb_schemas() where database_name = current_database()"
+                " and schema_name not in ('information_schema', 'pg_catalog')"
+            ).fetchall()
+        }
+        views = con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0]
+    assert schemas == {"main"}  # no staging, intermediate or reference schema
+    assert views == 0
+    names = {name for _, name in tables}
+    assert set(REQUIRED_TABLES) <= names
+    assert all(name.startswith(("fct_", "dim_", "mart_", "audit_")) for name in names)
+    assert not [name for name in names if "quarantine" in name or name.startswith(("stg_", "int_"))]
+
+
+def test_row_counts_equal_the_build(published: Path):
+    expected = {name: rows for name, rows in build_tables(published).items() if name in REQUIRED_TABLES}
+    with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
+        for name, rows in expected.items():
+            assert con.execute(f"select count(*) from {name}").fetchone()[0] == rows, name
+    assert expected["fct_listings"] == 55  # the hand scenario's listings: not an empty copy
+
+
+def test_definitions_travel_as_comments(published: Path):
+    with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
+        (column_comment,) = con.execute(
+            "select comment from duckdb_columns()"
+            " where table_name = 'mart_market_quarterly' and column_name = 'coverage_ratio'"
+        ).fetchone()
+        (table_comment,) = con.execute(
+            "select comment from duckdb_tables() where table_name = 'fct_listings'"
+        ).fetchone()
+    assert "crawled site-days" in column_comment.lower()  # the doc block, rendered
+    assert "listing" in table_comment.lower()
+
+
+def test_exports_parquet_and_csv_with_bom(published: Path):
+    exports = published / "exports"
+    for name in REQUIRED_TABLES:
+        parquet = pl.read_parquet(exports / f"{name}.parquet")
+        csv_bytes = (exports / f"{name}.csv").read_bytes()
+        assert csv_bytes.startswith(b"\xef\xbb\xbf"), name
+        csv = pl.read_csv(exports / f"{name}.csv", infer_schema=False)
+        assert csv.height == parquet.height, name
+        assert csv.columns == parquet.columns, name
+    regions = pl.read_csv(exports / "mart_region_quarterly.csv", infer_schema=False)
+    assert "广东省" in regions["name_zh"].to_list()  # Chinese survives the round trip
+    assert not leftovers(published)
+
+
+def test_readers_keep_reading_during_publish(published: Path):
+    analyst = analyst_db_path(published)
+    reader = duckdb.connect(str(analyst), read_only=True)
+    try:
+        before = reader.execute("select count(*) from fct_listings").fetchone()[0]
+        inode_before = analyst.stat().st_ino
+        publish(published)  # no lock error although a reader holds the file
+        assert analyst.stat().st_ino != inode_before  # a new file was renamed into place
+        assert reader.execute("select count(*) from fct_listings").fetchone()[0] == before
+    finally:
+        reader.close()
+    with duckdb.connect(str(analyst), read_only=True) as fresh:
+        assert fresh.execute("select count(*) from fct_listings").fetchone()[0] == before
+
+
+@pytest.fixture()
+def failing_warehouse(published: Path, tmp_path: Path) -> Path:
+    """A copy of the published warehouse whose next build fails a dbt test: an audit row with a
+    status outside the accepted values."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(published, warehouse)
+    bad = bf.audit_row("crawl/2026-07-07/x.jsonl", "crawl", 1, status="exploded")
+    bf.write_ingest_audit(warehouse / "bronze", [bad], run_id="run-bad")
+    return warehouse
+
+
+def test_failed_build_leaves_previous_database(failing_warehouse: Path):
+    analyst = analyst_db_path(failing_warehouse)
+    digest = sha256(analyst)
+    exports_digest = sha256(failing_warehouse / "exports" / "fct_listings.parquet")
+    with pytest.raises(WaybillWatchError) as failure:
+        build_and_publish(failing_warehouse)
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "accepted_values" in message and "audit_ingest_files" in message
+    assert sha256(analyst) == digest
+    assert sha256(failing_warehouse / "exports" / "fct_listings.parquet") == exports_digest
+    assert not leftovers(failing_warehouse)
+
+
+def test_publish_refuses_an_incomplete_build(published: Path, tmp_path: Path):
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(published, warehouse)
+    with duckdb.connect(str(build_db_path(warehouse))) as con:
+        con.execute("drop table marts.fct_cases")
+    digest = sha256(analyst_db_path(warehouse))
+    with pytest.raises(WaybillWatchError, match="fct_cases"):
+        publish(warehouse)
+    assert sha256(analyst_db_path(warehouse)) == digest
+    assert not leftovers(warehouse)
+
+
+def test_cli_run_fails_with_one_line(tmp_path: Path):
+    result = CliRunner().invoke(
+        app, ["run", "--raw-dir", str(tmp_path / "missing"), "--warehouse-dir", str(tmp_path / "wh")]
+    )
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "does not exist" in lines[0]
+    assert not analyst_db_path(tmp_path / "wh").exists()
