@@ -5,7 +5,9 @@ it is available; otherwise writes a synthetic landing zone of realistic crawl ro
 file per crawl day). The ingest runs in a fresh child process so that its peak RSS is
 measured alone. Results go to bench/results_ingest.json.
 
-    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--synthetic] [--raw RAW]
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--synthetic] [--raw RAW] [--label NAME]
+
+Each measurement is kept under its label in results["runs"] (before/after comparisons).
 """
 
 from __future__ import annotations
@@ -85,16 +87,20 @@ def _ingest_child(raw: str, warehouse: str, queue: mp.Queue) -> None:
     summary = ingest_raw(Path(raw), Path(warehouse))
     seconds = time.perf_counter() - began
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    # Reader worker processes (run.read_in_order) have ended with their pool: counted here.
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
     crawl = [r for r in summary.audit_rows if r["feed"] == "crawl"]
     queue.put(
         {
             "seconds": seconds,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime,
+            "cpu_seconds_main": usage.ru_utime + usage.ru_stime,
             "crawl_rows_read": sum(r["rows_read"] for r in crawl),
             "crawl_rows_loaded": sum(r["rows_loaded"] for r in crawl),
             "rows_read_all_feeds": sum(r["rows_read"] for r in summary.audit_rows),
             "files": len(summary.audit_rows),
             "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            "peak_rss_worker_mib": round(workers.ru_maxrss / 1024, 1),
             "validation_batches": len(summary.validations),
         }
     )
@@ -109,11 +115,22 @@ def run_ingest(raw: Path, warehouse: Path) -> dict:
     return result
 
 
+def merged_results(result: dict) -> dict:
+    """The results file keeps one measurement per label (e.g. before / after a change)."""
+    try:
+        previous = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    runs = previous.get("runs", {}) if isinstance(previous.get("runs"), dict) else {}
+    return {"runs": runs | {result["label"]: result}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="synthetic crawl rows")
     parser.add_argument("--synthetic", action="store_true", help="skip the generator")
     parser.add_argument("--raw", type=Path, help="use this existing landing zone (e.g. generated medium)")
+    parser.add_argument("--label", default="latest", help="key of this measurement in the results file")
     args = parser.parse_args()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("WAYBILL_WATCH_PSEUDONYM_KEY", "bench-key-not-secret")
@@ -130,8 +147,10 @@ def main() -> None:
         raw_bytes = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
         load_before = os.getloadavg()[0]
         first = run_ingest(raw, work / "warehouse")
+        load_after = os.getloadavg()[0]
         rerun = run_ingest(raw, work / "warehouse")
         result = {
+            "label": args.label,
             "data": source,
             "raw_mib": round(raw_bytes / 2**20, 1),
             "cores": os.cpu_count(),
@@ -140,10 +159,12 @@ def main() -> None:
             # The machine is shared: rows per CPU-second is the figure that contention does not skew.
             "crawl_rows_per_cpu_s": round(first["crawl_rows_read"] / first["cpu_seconds"]),
             "load_average_before": round(load_before, 2),
+            "load_average_after": round(load_after, 2),
+            "workers_env": os.environ.get("WAYBILL_WATCH_INGEST_WORKERS"),
             "rerun_seconds": round(rerun["seconds"], 2),
             "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        RESULTS.write_text(json.dumps(merged_results(result), indent=2) + "\n", encoding="utf-8")
         print(json.dumps(result, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from waybill_watch.dbt_runner import run_dbt
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.faultpoints import pause_if_requested
+from waybill_watch.privacy import pseudonym_key
 from waybill_watch.publish import PublishSummary, publish
 
 
@@ -53,6 +54,9 @@ def run_pipeline(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Ru
         )
     from waybill_watch.ingest import ingest_raw
 
+    if strict:
+        # refuse the demo key before any progress output or directory: the one-line message stays alone
+        pseudonym_key(strict=True)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     with _progress() as progress:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,11 @@ def story(tiny_raw: Path, tiny_warehouse: Path, tmp_path_factory: pytest.TempPat
         crashes[point] = Crash(file_digest(db), published_counts(db), evidence)
     final_log = root / "final.log"
     final = start_run(raw, warehouse, final_log)
-    final.wait(timeout=600)
+    try:
+        final.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        final.kill()
+        raise
     leftovers = sorted(p.name for p in warehouse.iterdir() if ".new-" in p.name or ".old-" in p.name)
     return CrashStory(
         digest_before,

@@ -7,6 +7,7 @@ each fault with its outcome.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,8 @@ from waybill_watch.config import analyst_db_path, bronze_dir
 from waybill_watch.ingest import ingest_raw
 from waybill_watch.pipeline import RunSummary, run_pipeline
 
+# "the future" is relative to the run: a fixed year would stop being the future one day
+FUTURE_YEAR = dt.date.today().year + 5
 DAY1 = "crawl/2026-03-05"
 DAY2 = "crawl/2026-03-06"
 
@@ -61,7 +64,7 @@ def _write_crawl_faults(raw: Path) -> None:
     )
     land(raw / DAY1 / "wrong_types.jsonl", wrong_types, 3)
     dates = _lines(
-        _listing("FUTURE", fetched_at="2031-01-01T10:00:00+08:00"),
+        _listing("FUTURE", fetched_at=f"{FUTURE_YEAR}-01-01T10:00:00+08:00"),
         _listing("ANCIENT", fetched_at="1999-12-31T10:00:00+08:00"),
         _listing("D-OK", fetched_at="2026-03-06T09:00:00+08:00"),
     )
@@ -87,7 +90,7 @@ INCIDENT_ROWS = [
     ["I-3", "2026-03-05", "江苏", "", "500", "少一列", "open"],  # shifted: a field missing
     ["I-4", "2026-03-05", "江苏", "", "500", "多一列", "13700000000", "open", "extra"],  # one too many
     ["I-5", "2026-03-05", "广东", "", "-200", "负数", "", "open"],
-    ["I-6", "2031-05-01", "广东", "", "100", "未来", "", "open"],
+    ["I-6", f"{FUTURE_YEAR}-05-01", "广东", "", "100", "未来", "", "open"],
     ["I-7", "1998-01-01", "广东", "", "100", "远古", "", "open"],
     ["I-8", "2026-03-06", "广东", "2026-03-06 09:00", "100", "同一编号一", "", "open"],
     ["I-8", "2026-03-06", "广东", "2026-03-06 09:00", "100", "同一编号二", "", "verified"],
@@ -136,7 +139,7 @@ def _write_table_faults(raw: Path) -> None:
     newer = [
         _case("C-1", "2026-02-01", "2026-05-01", "2026-04-20", "2", "10万", "5万", "", "convicted"),
         _case("C-2", "2026-02-02", "2026-05-01", "", "-3", "-100", "-1.2万", "-5000", "penalized"),
-        _case("C-3", "2031-01-01", "", "", "1", "100", "", "", "pending"),
+        _case("C-3", f"{FUTURE_YEAR}-01-01", "", "", "1", "100", "", "", "pending"),
     ]
     land(raw / "cases" / "cases_new.csv", csv_bytes(CASE_HEADER, newer), 10)
     # landed later, but an older version of C-1 (smaller updated_at): must not win

@@ -25,6 +25,7 @@ FREE_TEXT_PREFILTER = f"{privacy.PERSONAL_DATA_PREFILTER}|{privacy.LONG_DIGIT_RU
 FIELD_SEP = "\x1f"
 LIST_SEP = "\x1e"
 NULL_MARK = "\x00"
+SMALL_HASH_ROWS = 20_000
 
 
 class Pseudonymizer:
@@ -120,6 +121,10 @@ def row_hashes(frame: pl.DataFrame, fields: tuple[str, ...], salt: str) -> pl.Se
     canonical = frame.select(pl.concat_str(parts, separator=FIELD_SEP).alias("c"))
     if canonical.is_empty():
         return pl.Series("row_hash", [], dtype=pl.String)
+    if canonical.height < SMALL_HASH_ROWS:
+        # A DuckDB query costs ≈4 ms: for one small file hashlib is ≈10× faster (same md5 hex).
+        texts = canonical.get_column("c").to_list()
+        return pl.Series("row_hash", [hashlib.md5(t.encode()).hexdigest() for t in texts], dtype=pl.String)
     # md5 in DuckDB: vectorized, and (unlike polars' hash) stable across versions.
     hashed = _duckdb().sql("select md5(c) as row_hash from canonical").pl()
     return hashed.get_column("row_hash")

@@ -158,6 +158,20 @@ def read_in_order(files: list[LandedFile], workers: int) -> Iterator[ReadOutcome
         yield from map(read_outcome, files)
         return
     context = mp.get_context("spawn")  # fork is unsafe with polars' thread pool
+    # One polars thread per worker: the workers are the parallelism (a spawned worker copies
+    # the environment as it starts; this process's polars pool is already set up).
+    previous = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = "1"
+    try:
+        yield from _read_in_pool(files, workers, context)
+    finally:
+        if previous is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = previous
+
+
+def _read_in_pool(files: list[LandedFile], workers: int, context: Any) -> Iterator[ReadOutcome]:
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         in_flight: deque[tuple[int, Future[ReadOutcome]]] = deque()
         bytes_in_flight = 0
@@ -207,6 +221,7 @@ class _Run:
         self.quarantine_rows: list[dict[str, Any]] = []
         self.restricted: list[dict[str, Any]] = []
         self.pending: dict[str, list[tuple[LandedFile, ParsedFile]]] = {}
+        self.pending_rows: dict[str, int] = {}
 
     def _audit(self, landed: LandedFile, **values: Any) -> dict[str, Any]:
         row = {
@@ -279,7 +294,8 @@ class _Run:
         parsed: ParsedFile = value
         queue = self.pending.setdefault(landed.feed, [])
         queue.append((landed, parsed))
-        if len(queue) >= BATCH_FILES or sum(p.rows.height for _, p in queue) >= BATCH_ROWS:
+        self.pending_rows[landed.feed] = self.pending_rows.get(landed.feed, 0) + parsed.rows.height
+        if len(queue) >= BATCH_FILES or self.pending_rows[landed.feed] >= BATCH_ROWS:
             self.flush(landed.feed)
         return {"file_path": landed.rel_path, "rows_read": parsed.rows_read, "encoding": parsed.encoding}
 
@@ -303,6 +319,7 @@ class _Run:
         Batching keeps polars' fixed cost per operation off every small file; rows are
         de-duplicated in landing order, so the result equals file-by-file processing."""
         batch = self.pending.pop(feed, [])
+        self.pending_rows.pop(feed, None)
         if not batch:
             return
         rows = pl.concat(
@@ -429,6 +446,7 @@ def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Inge
         first_of_hash[landed.content_hash] = run.ingest_file_safely(landed, next(outcomes))
     outcomes.close()
     run.flush_all()
+    store.close()  # every bronze file is on disk before the audit names it (crash safety)
     run.audit_rows.sort(key=lambda r: (r["file_mtime"], r["file_path"]))
     # test hook (faultpoints.py, issue 8): the crash window between bronze and the audit
     pause_if_requested("ingest", Path(warehouse_dir))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +23,7 @@ from waybill_watch.ingest.schemas import (
 
 EMPTY_FILE = "_empty.parquet"
 ROW_HASH_CACHE = 64
+MAX_QUEUED_WRITES = 32
 
 
 def write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
@@ -37,6 +40,8 @@ class BronzeStore:
         self.restricted = warehouse / "restricted" / "quarantine"
         self._row_hashes: dict[tuple, set[str]] = {}
         self._files_by_key: dict[tuple, list[Path]] = {}
+        self._writer: ThreadPoolExecutor | None = None
+        self._writes: deque[Future[None]] = deque()
 
     def table_dir(self, table: str) -> Path:
         return self.root / table
@@ -105,6 +110,7 @@ class BronzeStore:
         files = self._files_by_key.get(key, [])
         hashes: set[str] = set()
         if files:
+            self.drain()  # some of them may still be queued for writing
             column = pl.read_parquet(files, columns=["row_hash"]).get_column("row_hash")
             hashes = set(column.to_list())
         self._row_hashes[key] = hashes
@@ -121,10 +127,27 @@ class BronzeStore:
             self._row_hashes[key].update(hashes)
 
     def write_feed_file(self, feed: str, content_hash: str, frame: pl.DataFrame) -> Path:
+        """Queue the write on the writer thread (polars releases the GIL while it encodes, so
+        writing overlaps with the next batch); `drain` waits for every queued write."""
         table = FEED_TABLES[feed][0]
         path = self.table_dir(table) / f"{content_hash[:16]}.parquet"
-        write_parquet_atomically(frame, path)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bronze-writer")
+        self._writes.append(self._writer.submit(write_parquet_atomically, frame, path))
+        while len(self._writes) > MAX_QUEUED_WRITES:  # bounded memory: frames wait in the queue
+            self._writes.popleft().result()
         return path
+
+    def drain(self) -> None:
+        """Wait for queued bronze writes; a failed write raises here."""
+        while self._writes:
+            self._writes.popleft().result()
+
+    def close(self) -> None:
+        self.drain()
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
 
     def write_run_table(self, table: str, run_id: str, frame: pl.DataFrame) -> Path | None:
         if frame.is_empty():

@@ -150,6 +150,7 @@ class BronzeValidator:
         self._checkpoints: dict[str, Any] = {}
         self._batches = 0
         self.files: dict[str, int] = {}
+        self.pending_rows: dict[str, int] = {}
 
     def add(self, feed: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
@@ -157,8 +158,10 @@ class BronzeValidator:
         pending = self.pending.setdefault(feed, [])
         pending.append(frame)
         self.files[feed] = self.files.get(feed, 0) + 1
-        if sum(f.height for f in pending) > 2 * SAMPLE_ROWS:
+        self.pending_rows[feed] = self.pending_rows.get(feed, 0) + frame.height
+        if self.pending_rows[feed] > 2 * SAMPLE_ROWS:
             self.pending[feed] = [_bottom_k(pending)]
+            self.pending_rows[feed] = self.pending[feed][0].height
 
     def finish(self) -> Path | None:
         """Validate what is pending and write Data Docs; the index page, or None if nothing ran."""
@@ -217,6 +220,7 @@ class BronzeValidator:
 
     def _flush(self, feed: str) -> None:
         frames = self.pending.pop(feed, [])
+        self.pending_rows.pop(feed, None)
         if not frames:
             return
         import great_expectations as gx
