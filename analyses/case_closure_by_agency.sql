@@ -2,7 +2,6 @@
     Cases closed in the quarter (by closed_date, as cases_closed in mart_enforcement_quarterly), per agency:
     days from opening to closing, outcomes, fines and sites shut.
     Quarter: var analysis_quarter, default the latest quarter with a closed case. -#}
-{%- set analysis_quarter = var('analysis_quarter', none) -%}
 
 with
 
@@ -26,15 +25,7 @@ enforcement_quarterly as (
 
 selected_quarter as (
 
-    select
-        quarter,
-        min(quarter_start) as quarter_start,
-        min({{ add_months('quarter_start', 3) }}) as quarter_end
-    from enforcement_quarterly
-    where quarter = {% if analysis_quarter %}'{{ analysis_quarter }}'{% else %}(
-        select max(quarter) from enforcement_quarterly where cases_closed > 0
-    ){% endif %}
-    group by quarter
+    {{ selected_quarter('enforcement_quarterly', 'cases_closed') }}
 
 ),
 

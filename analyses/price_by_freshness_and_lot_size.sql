@@ -2,7 +2,6 @@
     Listings seen live in the quarter with a parsable, non-outlier latest price; quartiles are continuous.
     Lot size bands by records offered; unknown covers unlimited or unparsed quantities.
     Quarter: var analysis_quarter, default the latest quarter with listings. -#}
-{%- set analysis_quarter = var('analysis_quarter', none) -%}
 
 with
 
@@ -20,15 +19,7 @@ market_quarterly as (
 
 selected_quarter as (
 
-    select
-        quarter,
-        min(quarter_start) as quarter_start,
-        min({{ add_months('quarter_start', 3) }}) as quarter_end
-    from market_quarterly
-    where quarter = {% if analysis_quarter %}'{{ analysis_quarter }}'{% else %}(
-        select max(quarter) from market_quarterly where listings_active > 0
-    ){% endif %}
-    group by quarter
+    {{ selected_quarter('market_quarterly', 'listings_active') }}
 
 ),
 

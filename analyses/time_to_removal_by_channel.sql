@@ -2,7 +2,6 @@
     Listings removed in the quarter (by the local date of removed_at, as listings_removed in the marts):
     days from first seen to removed, and how many removals were inferred from absence (SPEC §5).
     Quarter: var analysis_quarter, default the latest quarter with listings. -#}
-{%- set analysis_quarter = var('analysis_quarter', none) -%}
 
 with
 
@@ -20,15 +19,7 @@ market_quarterly as (
 
 selected_quarter as (
 
-    select
-        quarter,
-        min(quarter_start) as quarter_start,
-        min({{ add_months('quarter_start', 3) }}) as quarter_end
-    from market_quarterly
-    where quarter = {% if analysis_quarter %}'{{ analysis_quarter }}'{% else %}(
-        select max(quarter) from market_quarterly where listings_active > 0
-    ){% endif %}
-    group by quarter
+    {{ selected_quarter('market_quarterly', 'listings_active') }}
 
 ),
 

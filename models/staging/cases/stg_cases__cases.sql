@@ -9,11 +9,7 @@ source as (
 
 renamed as (
     select
-        cast(file_hash as {{ dbt.type_string() }}) as file_hash,
-        cast(file_path as {{ dbt.type_string() }}) as file_path,
-        cast(file_mtime as {{ dbt.type_timestamp() }}) as file_mtime,
-        cast(line_no as {{ dbt.type_bigint() }}) as line_no,
-        cast(row_hash as {{ dbt.type_string() }}) as row_hash,
+        {{ bronze_file_columns() }}
         trim(cast(case_id as {{ dbt.type_string() }})) as case_id,
         cast(agency as {{ dbt.type_string() }}) as agency_text,
         cast(province as {{ dbt.type_string() }}) as province_text,

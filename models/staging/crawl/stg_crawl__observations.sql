@@ -14,11 +14,7 @@ source as (
 
 renamed as (
     select
-        cast(file_hash as {{ dbt.type_string() }}) as file_hash,
-        cast(file_path as {{ dbt.type_string() }}) as file_path,
-        cast(file_mtime as {{ dbt.type_timestamp() }}) as file_mtime,
-        cast(line_no as {{ dbt.type_bigint() }}) as line_no,
-        cast(row_hash as {{ dbt.type_string() }}) as row_hash,
+        {{ bronze_file_columns() }}
         cast(crawl_folder_date as date) as crawl_folder_date,
         cast(run_id as {{ dbt.type_string() }}) as run_id,
         cast(fetched_at_text as {{ dbt.type_string() }}) as fetched_at_text,

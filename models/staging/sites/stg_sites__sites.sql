@@ -8,10 +8,7 @@ source as (
 
 renamed as (
     select
-        cast(file_hash as {{ dbt.type_string() }}) as file_hash,
-        cast(file_path as {{ dbt.type_string() }}) as file_path,
-        cast(file_mtime as {{ dbt.type_timestamp() }}) as file_mtime,
-        cast(line_no as {{ dbt.type_bigint() }}) as line_no,
+        {{ bronze_file_columns(with_row_hash=false) }}
         lower(trim(cast(site as {{ dbt.type_string() }}))) as site,
         lower(trim(cast(channel as {{ dbt.type_string() }}))) as channel_text,
         nullif(trim(cast(name as {{ dbt.type_string() }})), '') as name
