@@ -73,96 +73,27 @@ inferred_removals as (
 
 ),
 
-latest_region as (
+latest_attributes as (
 
-    select listing_key, region_code, city_code
-    from (
-        select
-            listing_key,
-            region_code,
-            city_code,
-            row_number() over (partition by listing_key order by fetched_at_local desc) as recency
-        from observations
-        where region_code is not null and region_code <> 'unknown'
-    ) as ranked
-    where recency = 1
-
-),
-
-latest_carriers as (
-
-    select listing_key, carrier_codes
-    from (
-        select
-            listing_key,
-            carrier_codes,
-            row_number() over (partition by listing_key order by fetched_at_local desc) as recency
-        from observations
-        where carrier_codes is not null and carrier_codes <> 'UNKNOWN'
-    ) as ranked
-    where recency = 1
-
-),
-
-latest_freshness as (
-
-    select listing_key, freshness
-    from (
-        select
-            listing_key,
-            freshness,
-            row_number() over (partition by listing_key order by fetched_at_local desc) as recency
-        from observations
-        where freshness is not null and freshness <> 'unknown'
-    ) as ranked
-    where recency = 1
-
-),
-
-latest_seller as (
-
-    select listing_key, seller_key
-    from (
-        select
-            listing_key,
-            seller_key,
-            row_number() over (partition by listing_key order by fetched_at_local desc) as recency
-        from observations
-        where seller_key is not null
-    ) as ranked
-    where recency = 1
-
-),
-
-latest_quantity as (
-
-    select listing_key, records_offered
-    from (
-        select
-            listing_key,
-            records_offered,
-            row_number() over (partition by listing_key order by fetched_at_local desc) as recency
-        from observations
-        where records_offered is not null
-    ) as ranked
-    where recency = 1
-
-),
-
-latest_price as (
-
-    select listing_key, unit_price_cny, is_price_outlier, price_text
-    from (
-        select
-            listing_key,
-            unit_price_cny,
-            is_price_outlier,
-            price_text,
-            row_number() over (partition by listing_key order by fetched_at_local desc) as recency
-        from observations
-        where unit_price_cny is not null
-    ) as ranked
-    where recency = 1
+    {#- each attribute from the listing's latest observation that carries it (SPEC §5);
+        region and city, and the price with its outlier flag and text, come from one row -#}
+    {%- set at = 'fetched_at_local' %}
+    {%- set has_region = "region_code is not null and region_code <> 'unknown'" %}
+    {%- set has_price = 'unit_price_cny is not null' %}
+    select
+        listing_key,
+        {{ latest_value('region_code', at, has_region) }} as region_code,
+        {{ latest_value('city_code', at, has_region) }} as city_code,
+        {{ latest_value('carrier_codes', at, "carrier_codes is not null and carrier_codes <> 'UNKNOWN'") }}
+            as carrier_codes,
+        {{ latest_value('freshness', at, "freshness is not null and freshness <> 'unknown'") }} as freshness,
+        {{ latest_value('seller_key', at, 'seller_key is not null') }} as seller_key,
+        {{ latest_value('records_offered', at, 'records_offered is not null') }} as records_offered,
+        {{ latest_value('unit_price_cny', at, has_price) }} as unit_price_cny,
+        {{ latest_value('is_price_outlier', at, has_price) }} as is_price_outlier,
+        {{ latest_value('price_text', at, has_price) }} as price_text
+    from observations
+    group by listing_key
 
 ),
 
@@ -172,15 +103,15 @@ final as (
         lifecycle.listing_key,
         lifecycle.site,
         lifecycle.channel,
-        latest_seller.seller_key,
-        coalesce(latest_region.region_code, 'unknown') as region_code,
-        latest_region.city_code,
-        coalesce(latest_carriers.carrier_codes, 'UNKNOWN') as carrier_codes,
-        coalesce(latest_freshness.freshness, 'unknown') as freshness,
-        latest_price.unit_price_cny,
-        latest_price.is_price_outlier,
-        latest_price.price_text,
-        latest_quantity.records_offered,
+        latest_attributes.seller_key,
+        coalesce(latest_attributes.region_code, 'unknown') as region_code,
+        latest_attributes.city_code,
+        coalesce(latest_attributes.carrier_codes, 'UNKNOWN') as carrier_codes,
+        coalesce(latest_attributes.freshness, 'unknown') as freshness,
+        latest_attributes.unit_price_cny,
+        latest_attributes.is_price_outlier,
+        latest_attributes.price_text,
+        latest_attributes.records_offered,
         lifecycle.first_seen_at,
         lifecycle.last_seen_at,
         coalesce(lifecycle.explicit_removed_at, inferred_removals.inferred_removed_at) as removed_at,
@@ -194,18 +125,8 @@ final as (
     from lifecycle
     left join inferred_removals
         on lifecycle.listing_key = inferred_removals.listing_key
-    left join latest_region
-        on lifecycle.listing_key = latest_region.listing_key
-    left join latest_carriers
-        on lifecycle.listing_key = latest_carriers.listing_key
-    left join latest_freshness
-        on lifecycle.listing_key = latest_freshness.listing_key
-    left join latest_seller
-        on lifecycle.listing_key = latest_seller.listing_key
-    left join latest_quantity
-        on lifecycle.listing_key = latest_quantity.listing_key
-    left join latest_price
-        on lifecycle.listing_key = latest_price.listing_key
+    left join latest_attributes
+        on lifecycle.listing_key = latest_attributes.listing_key
 
 )
 
