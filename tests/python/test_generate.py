@@ -25,65 +25,13 @@ from rich.console import Console
 
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.generate import GenerateSummary, generate_raw
+from waybill_watch.landing import CASE_FIELDS, CRAWL_FIELDS, INCIDENT_FIELDS
+from waybill_watch.landing import CRAWL_REQUIRED as REQUIRED_CRAWL
 from waybill_watch.privacy import has_personal_data
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors"
 SHANGHAI = timezone(timedelta(hours=8))
-CRAWL_FIELDS = (
-    "run_id",
-    "fetched_at",
-    "site",
-    "listing_id",
-    "url",
-    "crawler",
-    "title",
-    "seller",
-    "seller_contact",
-    "price_text",
-    "price_amount",
-    "price_currency",
-    "price_per_records",
-    "quantity_text",
-    "location_text",
-    "carrier_text",
-    "freshness_text",
-    "sample_records",
-    "status",
-    "http_status",
-)
-INCIDENT_FIELDS = (
-    "incident_id",
-    "reported_at",
-    "province",
-    "updated_at",
-    "source",
-    "city",
-    "carrier",
-    "leak_stage",
-    "records_affected",
-    "description",
-    "reporter_phone",
-    "status",
-)
-CASE_FIELDS = (
-    "case_id",
-    "agency",
-    "province",
-    "opened_on",
-    "updated_at",
-    "city",
-    "closed_on",
-    "case_type",
-    "suspects",
-    "suspect_names",
-    "records_involved",
-    "illegal_gain_cny",
-    "fine_cny",
-    "sites_shut",
-    "outcome",
-)
-REQUIRED_CRAWL = ("run_id", "fetched_at", "site", "url")
 
 
 # ---------------------------------------------------------------- reading the files back

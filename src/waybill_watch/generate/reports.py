@@ -16,25 +16,13 @@ import numpy as np
 from waybill_watch.generate import market, pools
 from waybill_watch.generate.attributes import _id_number, _name, _phone, _waybill, pick
 from waybill_watch.generate.files import FileLedger
+from waybill_watch.landing import INCIDENT_FIELDS
 
 INCIDENTS = {"tiny": 400, "small": 3000, "medium": 20000, "large": 60000}
 CASES = {"tiny": 160, "small": 900, "medium": 6000, "large": 15000}
 
 EARLY_EXPORT_END = "2025-04"  # monthly incident exports before this month have no city column
-INCIDENT_COLUMNS = [
-    "incident_id",
-    "reported_at",
-    "updated_at",
-    "source",
-    "province",
-    "city",
-    "carrier",
-    "leak_stage",
-    "records_affected",
-    "description",
-    "reporter_phone",
-    "status",
-]
+INCIDENT_COLUMNS = list(INCIDENT_FIELDS)  # the landing contract's order (SPEC §3.2)
 CASE_COLUMNS = [
     "case_id",
     "agency",

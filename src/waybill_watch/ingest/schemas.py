@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import polars as pl
 
+# Landing fields (SPEC §3), re-exported for the ingest modules.
+from waybill_watch.landing import (
+    CASE_FIELDS,
+    CASE_REQUIRED,
+    CRAWL_FIELDS,
+    CRAWL_REQUIRED,
+    INCIDENT_FIELDS,
+    INCIDENT_REQUIRED,
+    SITE_FIELDS,
+    SITE_REQUIRED,
+)
+
 COMMON: dict[str, pl.DataType] = {
     "file_hash": pl.String(),
     "file_path": pl.String(),
@@ -127,65 +139,17 @@ FEED_TABLES: dict[str, tuple[str, pl.Schema]] = {
 AUDIT_TABLE = "ingest_files"
 QUARANTINE_TABLE = "quarantine"
 
-# Landing fields (SPEC §3). Required ones must exist as columns, else the file is rejected.
-CRAWL_REQUIRED = ("run_id", "fetched_at", "site", "url")
-CRAWL_FIELDS = (
-    "run_id",
-    "fetched_at",
-    "site",
-    "listing_id",
-    "url",
-    "crawler",
-    "title",
-    "seller",
-    "seller_contact",
-    "price_text",
-    "price_amount",
-    "price_currency",
-    "price_per_records",
-    "quantity_text",
-    "location_text",
-    "carrier_text",
-    "freshness_text",
-    "sample_records",
-    "status",
-    "http_status",
-)
-INCIDENT_REQUIRED = ("incident_id", "reported_at", "province")
-INCIDENT_FIELDS = (
-    "incident_id",
-    "reported_at",
-    "updated_at",
-    "source",
-    "province",
-    "city",
-    "carrier",
-    "leak_stage",
-    "records_affected",
-    "description",
-    "reporter_phone",
-    "status",
-)
-CASE_REQUIRED = ("case_id", "agency", "province", "opened_on")
-CASE_FIELDS = (
-    "case_id",
-    "agency",
-    "province",
-    "opened_on",
-    "updated_at",
-    "city",
-    "closed_on",
-    "case_type",
-    "suspects",
-    "suspect_names",
-    "records_involved",
-    "illegal_gain_cny",
-    "fine_cny",
-    "sites_shut",
-    "outcome",
-)
-SITE_REQUIRED = ("site", "channel")
-SITE_FIELDS = ("site", "channel", "name")
+
+__all__ = [
+    "CASE_FIELDS",
+    "CASE_REQUIRED",
+    "CRAWL_FIELDS",
+    "CRAWL_REQUIRED",
+    "INCIDENT_FIELDS",
+    "INCIDENT_REQUIRED",
+    "SITE_FIELDS",
+    "SITE_REQUIRED",
+]
 
 
 def empty_frame(schema: pl.Schema) -> pl.DataFrame:
