@@ -1,9 +1,18 @@
-"""`make bench`: the benchmarks that exist so far, run in one go, summarized in bench/results.md.
+"""`make bench`: issue 7's benchmark, side by side at 1M, 10M and 100M observations.
 
-Each benchmark runs in its own process so that its peak memory is its own. Generated landing
-zones are cached under bench/cache/ (deterministic for the seed), so a second `make bench`
-measures the stages without regenerating. Issue 7 (full and incremental runs against DuckDB,
-polars and pandas baselines at 1M/10M/100M) extends this file.
+For each size, in one go (so that ratios compare figures measured minutes apart on the same
+machine, never across runs):
+  (a) full `waybill-watch run` from raw into a fresh warehouse,
+  (b) the daily incremental run: one more day of ~400k observations on top of (a),
+  (c) the hand-written DuckDB SQL baseline on the same raw files,
+  (d) the polars baseline, (e) the pandas baseline (1M and 10M only),
+each as its own process tree: wall time, CPU time, peak RSS of the tree, and wall ratios to (c).
+Landing zones are generated once into bench/cache/<scale>/raw (deterministic for the seed) and
+reused; bench/work/ holds the warehouses. Results merge into bench/results.json per size and
+are rendered to bench/results.md.
+
+    .venv/bin/python bench/run.py                   # every size
+    WAYBILL_WATCH_BENCH_SIZES=1M,10M .venv/bin/python bench/run.py
 """
 
 from __future__ import annotations
@@ -11,64 +20,182 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from daily_delivery import DAY_ROWS, deliver_one_day  # noqa: E402
+from measure import Measurement, measure  # noqa: E402
+from report_md import write_markdown  # noqa: E402
+
 CACHE = BENCH / "cache"
-SCALES = os.environ.get("WAYBILL_WATCH_BENCH_SCALES", "small,medium").split(",")
+WORK = BENCH / "work"
+RESULTS = BENCH / "results.json"
+SIZES = {"1M": "small", "10M": "medium", "100M": "large"}
+PANDAS_SIZES = {"1M", "10M"}
+BASELINES = ("duckdb", "polars", "pandas")
+# A baseline that runs longer than this is stopped; its ratio is then a lower bound.
+BASELINE_TIMEOUT_S = float(os.environ.get("WAYBILL_WATCH_BENCH_TIMEOUT", 3 * 3600))
+BENCH_ENV = {
+    "WAYBILL_WATCH_PSEUDONYM_KEY": os.environ.get("WAYBILL_WATCH_PSEUDONYM_KEY", "bench-key-not-secret"),
+    "PYTHONUNBUFFERED": "1",
+}
+BIN = Path(sys.executable).parent
 
 
-def run(args: list[str]) -> None:
-    print("+", " ".join(args), flush=True)
-    subprocess.run([sys.executable, *args], check=True)
+def say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
 def landing_zone(scale: str) -> Path:
     raw = CACHE / scale / "raw"
     if not (raw / "_truth" / "summary.json").exists():
-        run([str(BENCH / "bench_generate.py"), scale, "--out", str(raw), "--keep"])
+        say(f"generating {scale} into {raw} (cached for later runs)")
+        subprocess.run(
+            [sys.executable, str(BENCH / "bench_generate.py"), scale, "--out", str(raw), "--keep"], check=True
+        )
     return raw
 
 
-def load(name: str) -> dict:
-    path = BENCH / name
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def crawl_rows(raw: Path) -> int:
+    summary = json.loads((raw / "_truth" / "summary.json").read_text(encoding="utf-8"))
+    return int(summary["counts"]["crawl_rows"])
 
 
-def write_markdown() -> Path:
-    generate = load("results_generate.json")
-    ingest = load("results_ingest.json")
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-        "Figures are from the latest run of each benchmark (see the JSON files for when each was taken).",
-        "",
-        "## generate",
-        "",
-        "| scale | crawl rows | seconds | rows/s | peak RSS MiB |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for scale, row in generate.items():
-        lines.append(
-            f"| {scale} | {row['crawl_rows']:,} | {row['seconds']:.1f} | "
-            f"{row['rows_per_second']:,.0f} | {row['peak_rss_mib']:,.0f} |"
-        )
-    lines += ["", "## ingest", "", "```json", json.dumps(ingest, indent=2, ensure_ascii=False), "```", ""]
-    out = BENCH / "results.md"
-    out.write_text("\n".join(lines), encoding="utf-8")
-    return out
+def pipeline_profile(log: Path, warehouse: Path) -> dict:
+    """Where a pipeline run spent its time: the step timings it prints and its slowest dbt nodes."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    steps = {m[0]: float(m[1]) for m in re.findall(r"(ingest|dbt build|publish) ([\d.]+)s", text)}
+    nodes: list[dict] = []
+    results = warehouse / "dbt_target" / "run_results.json"
+    if results.exists():
+        run = json.loads(results.read_text(encoding="utf-8"))
+        timed = sorted(run["results"], key=lambda r: r.get("execution_time") or 0, reverse=True)
+        nodes = [
+            {"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)}
+            for r in timed[:8]
+        ]
+        steps["dbt nodes"] = len(run["results"])
+    ingest = re.search(r"ingest run \S+ \(([\d.]+) s\)", text)
+    if ingest:
+        steps["ingest (inside)"] = float(ingest.group(1))
+    return {"steps": steps, "slowest_dbt_nodes": nodes}
+
+
+def run_pipeline(raw: Path, warehouse: Path, log: Path) -> dict:
+    result = measure(
+        [str(BIN / "waybill-watch"), "run", "--raw-dir", str(raw), "--warehouse-dir", str(warehouse)],
+        log,
+        BENCH_ENV,
+    )
+    return result.as_dict() | {"profile": pipeline_profile(log, warehouse)}
+
+
+def run_baseline(name: str, raw: Path, out: Path, log: Path) -> dict:
+    if out.exists():
+        shutil.rmtree(out)
+    script = BENCH / "baselines" / f"{name}_baseline.py"
+    result: Measurement = measure(
+        [sys.executable, str(script), "--raw", str(raw), "--out", str(out)],
+        log,
+        BENCH_ENV,
+        BASELINE_TIMEOUT_S,
+    )
+    tables: dict = {}
+    if result.exit_code == 0:
+        last = log.read_text(encoding="utf-8").strip().splitlines()[-1]
+        tables = json.loads(last).get("tables", {})
+    return result.as_dict() | {"tables": tables}
+
+
+def bench_size(label: str, scale: str) -> dict:
+    raw = landing_zone(scale)
+    work = WORK / scale
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    rows = crawl_rows(raw)
+    figures: dict = {
+        "scale": scale,
+        "crawl_rows": rows,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    warehouse = work / "warehouse"
+
+    say(f"{label}: (a) full run on {rows:,} crawl rows")
+    figures["full_run"] = run_pipeline(raw, warehouse, work / "full_run.log")
+
+    say(f"{label}: (b) incremental run adding one day of {DAY_ROWS:,} observations")
+    plus_one = work / "raw_plus_one_day"
+    figures["added_day"] = deliver_one_day(raw, plus_one, DAY_ROWS)
+    figures["incremental_run"] = run_pipeline(plus_one, warehouse, work / "incremental_run.log")
+
+    for name in BASELINES:
+        if name == "pandas" and label not in PANDAS_SIZES:
+            continue
+        say(f"{label}: ({'cde'[BASELINES.index(name)]}) {name} baseline")
+        figures[f"{name}_baseline"] = run_baseline(name, raw, work / name, work / f"{name}_baseline.log")
+
+    base = figures["duckdb_baseline"]["wall_s"]
+    for _key, value in figures.items():
+        if isinstance(value, dict) and "wall_s" in value:
+            value["ratio_to_duckdb"] = round(value["wall_s"] / base, 2) if base else None
+    figures["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    # The incremental warehouse and the extra day are large and rebuilt next time.
+    shutil.rmtree(plus_one, ignore_errors=True)
+    return figures
+
+
+def machine() -> dict:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "commit": commit.stdout.strip() or None,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main() -> int:
-    for scale in SCALES:
-        landing_zone(scale)
-    run([str(BENCH / "bench_ingest.py"), "--raw", str(landing_zone(SCALES[-1]))])
-    print(f"wrote {write_markdown()}")
+    wanted = [
+        s.strip()
+        for s in os.environ.get("WAYBILL_WATCH_BENCH_SIZES", ",".join(SIZES)).split(",")
+        if s.strip()
+    ]
+    unknown = [s for s in wanted if s not in SIZES]
+    if unknown:
+        print(f"unknown size(s) {', '.join(unknown)}: use {', '.join(SIZES)}", file=sys.stderr)
+        return 2
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    results.setdefault("sizes", {})
+    for label in wanted:
+        started = time.perf_counter()
+        host = machine()
+        figures = bench_size(label, SIZES[label])
+        figures["machine"] = host
+        figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+        results["sizes"][label] = figures
+        results["written_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        say(f"{label} done in {figures['bench_seconds']:.0f} s; results in {RESULTS}")
+    if "10M" in wanted:
+        say("ingest alone on 10M (issue 3's throughput figure)")
+        subprocess.run(
+            [sys.executable, str(BENCH / "bench_ingest.py"), "--raw", str(landing_zone("medium"))], check=True
+        )
+    say(f"wrote {write_markdown(results)}")
     return 0
 
 

@@ -6,6 +6,7 @@ rename leaves the previously published analyst database as it was.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from waybill_watch.config import PROJECT_ROOT, build_db_path
 from waybill_watch.dbt_runner import run_dbt
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.faultpoints import pause_if_requested
@@ -108,9 +110,47 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
             progress.update(step, completed=finished, description=f"dbt build ({finished} nodes)")
             pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
 
-    run_dbt(["build"], warehouse_dir, callbacks=[on_event])
+    run_dbt(build_args(warehouse_dir), warehouse_dir, callbacks=[on_event])
+    _fingerprint_file(warehouse_dir).write_text(project_fingerprint())
     progress.update(step, total=finished, completed=finished)
     return finished
+
+
+# What the incremental models' state depends on besides bronze: a change here rebuilds everything.
+_PROJECT_INPUTS = ("models", "macros", "seeds", "dbt_project.yml")
+
+
+def project_fingerprint() -> str:
+    """SHA-256 over the dbt project's models, macros, seeds and dbt_project.yml (paths and bytes)."""
+    digest = hashlib.sha256()
+    for name in _PROJECT_INPUTS:
+        root = PROJECT_ROOT / name
+        paths = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in paths:
+            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _fingerprint_file(warehouse_dir: Path) -> Path:
+    return warehouse_dir / "build" / "project_fingerprint.txt"
+
+
+def build_args(warehouse_dir: Path) -> list[str]:
+    """The daily `dbt build`: models, seeds and data tests, incremental on the build database.
+
+    Unit tests (the normalization vectors on fixed inputs) test code, not data: they run in
+    `make test` (tests/python/test_staging_build.py, conftest's hand_warehouse), not every day.
+    The incremental models keep state derived by the code that built it: when the project's
+    models, macros, seeds or settings changed since the last successful build (or no fingerprint
+    was recorded), the build is a `--full-refresh`."""
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    fingerprint = _fingerprint_file(warehouse_dir)
+    if build_db_path(warehouse_dir).exists() and (
+        not fingerprint.exists() or fingerprint.read_text() != project_fingerprint()
+    ):
+        args.append("--full-refresh")
+    return args
 
 
 def _progress() -> Progress:

@@ -40,7 +40,8 @@ CLI = Path(sys.executable).with_name("waybill-watch")
 # Hashes and ids we write ourselves (dbt checksums, invocation ids): a hex run can hold 11 digits
 # by chance; a raw number is never written as part of one.
 HEX_TOKEN = re.compile(r"^(?=[0-9a-f-]*[a-f])[0-9a-f-]{16,}$")
-TOKEN_SPLIT = re.compile(r"[\s,;\"'<>()\[\]{}=:/\\|&?#]+")
+# A dot splits too: bronze files are named `<16 hex of the content hash>.parquet` (docs/bronze.md).
+TOKEN_SPLIT = re.compile(r"[\s,;\"'<>()\[\]{}=:/\\|&?#.]+")
 # The digits after a decimal point are a fraction (a rate such as -26.73913043478261), not a number
 # that could be a waybill or a phone: they are dropped before the pattern scan.
 FRACTION = re.compile(r"(?<=\d)\.\d+")

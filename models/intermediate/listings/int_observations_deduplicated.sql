@@ -1,10 +1,12 @@
 {#- One observation per listing per fetch instant (SPEC §5): the same (listing_key, fetched_at)
     delivered twice (a re-delivered file, two crawlers watching the same site) counts once.
 
-    Incremental and idempotent: a run re-examines every (listing, instant) touched by a bronze file
-    it has not kept a row from yet, plus every instant within the look-back window of local fetch
-    days (late re-deliveries), and re-ranks ALL candidate rows of those keys, so the winner is the
-    one a full refresh would pick; delete+insert on the key replaces the earlier choice. -#}
+    Incremental and idempotent: a run takes the enriched rows of the load batches it has not seen
+    (the bronze files staging loaded since; macros/incremental/load_batches.sql) and, for every
+    (listing, instant) they touch, ranks them together with the copy kept so far, which stands for
+    the `delivered_copies` it already counted. Every bronze row enters exactly once, whatever its
+    fetch date, so a late file of any age and a re-delivery are merged exactly as a full build would
+    rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice. -#}
 {{
     config(
         materialized='incremental',
@@ -14,53 +16,60 @@
     )
 }}
 
+{%- set columns = [
+    'observation_id', 'listing_key', 'site', 'channel', 'listing_id', 'url_normalized', 'run_id',
+    'crawler', 'file_hash', 'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local',
+    'fetched_date_local', 'seller_key', 'contact_key', 'title', 'price_text', 'unit_price',
+    'price_currency', 'unit_price_cny', 'is_price_outlier', 'quantity_text', 'records_offered',
+    'location_text', 'region_code', 'city_code', 'carrier_text', 'carrier_codes', 'freshness_text',
+    'freshness', 'sample_record_count', 'has_unmasked_samples', 'status', 'http_status',
+    'is_removal_fetch', 'loaded_at',
+] %}
+
 with
 
-enriched as (
+new_rows as (
 
-    select * from {{ ref('int_observations_enriched') }}
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        cast(1 as {{ dbt.type_bigint() }}) as copies
+    from {{ ref('int_observations_enriched') }}
+    where {{ is_new_batch() }}
 
 ),
 
 {% if is_incremental() %}
 
-kept_files as (
-
-    select distinct file_hash from {{ this }}
-
-),
-
-look_back as (
-
-    select {{ add_days('max(fetched_date_local)', -1 * var('dedup_look_back_days')) }} as look_back_from
-    from {{ this }}
-
-),
-
 touched_keys as (
 
-    select distinct
-        enriched.listing_key,
-        enriched.fetched_at_utc
-    from enriched
-    cross join look_back
-    left join kept_files
-        on enriched.file_hash = kept_files.file_hash
-    where
-        kept_files.file_hash is null
-        or look_back.look_back_from is null
-        or enriched.fetched_date_local >= look_back.look_back_from
+    select distinct listing_key, fetched_at_utc
+    from new_rows
+
+),
+
+kept_rows as (
+
+    -- the copy kept so far of each touched (listing, instant), standing for all copies counted so far
+    select
+        {%- for column in columns %}
+        kept.{{ column }},
+        {%- endfor %}
+        kept.delivered_copies as copies
+    from {{ this }} as kept
+    inner join touched_keys
+        on
+            kept.listing_key = touched_keys.listing_key
+            and kept.fetched_at_utc = touched_keys.fetched_at_utc
 
 ),
 
 candidates as (
 
-    select enriched.*
-    from enriched
-    inner join touched_keys
-        on
-            enriched.listing_key = touched_keys.listing_key
-            and enriched.fetched_at_utc = touched_keys.fetched_at_utc
+    select * from new_rows
+    union all
+    select * from kept_rows
 
 ),
 
@@ -68,7 +77,7 @@ candidates as (
 
 candidates as (
 
-    select * from enriched
+    select * from new_rows
 
 ),
 
@@ -83,9 +92,12 @@ ranked as (
             partition by candidates.listing_key, candidates.fetched_at_utc
             order by candidates.file_mtime, candidates.file_path, candidates.line_no
         ) as copy_rank,
-        count(*) over (
+        sum(candidates.copies) over (
             partition by candidates.listing_key, candidates.fetched_at_utc
-        ) as delivered_copies
+        ) as delivered_copies,
+        max(candidates.loaded_at) over (
+            partition by candidates.listing_key, candidates.fetched_at_utc
+        ) as batch_loaded_at
     from candidates
 
 ),
@@ -133,7 +145,9 @@ final as (
         status,
         http_status,
         is_removal_fetch,
-        cast(delivered_copies as {{ dbt.type_bigint() }}) as delivered_copies
+        cast(delivered_copies as {{ dbt.type_bigint() }}) as delivered_copies,
+        -- the latest load batch that delivered a copy: the run that (re)chose this row
+        batch_loaded_at as loaded_at
     from ranked
     where copy_rank = 1
 

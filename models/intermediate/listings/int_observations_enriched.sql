@@ -1,6 +1,9 @@
 {#- One row per bronze crawl row (not de-duplicated), with every normalized field the listing
     logic needs (docs/models_interface.md). Dictionary and text rules were applied once per
-    distinct text in models/intermediate/normalized/; here they are joined back. -#}
+    distinct text in models/intermediate/normalized/; here they are joined back.
+    A view: int_observations_deduplicated reads it once per run, filtered to the new load batches
+    (the filter reaches the staging scan), so no second 100M-row copy is stored. -#}
+{{ config(materialized='view') }}
 with
 
 observations as (
@@ -134,7 +137,8 @@ final as (
         status_text,
         status,
         http_status,
-        is_removal_fetch
+        is_removal_fetch,
+        loaded_at
     from converted
 )
 

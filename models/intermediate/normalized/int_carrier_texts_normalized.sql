@@ -1,9 +1,14 @@
 {#- One row per distinct carrier text (crawl carrier_text, incident carrier): the sorted,
-    |-joined carrier codes and the first carrier named (SPEC §4; macros/normalize/carrier.sql). -#}
+    |-joined carrier codes and the first carrier named (SPEC §4; macros/normalize/carrier.sql).
+    Incremental (append): a run reads the texts of the crawl load batches newer than its own
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+
 with
 
 crawl_texts as (
     select carrier_text from {{ ref('stg_crawl__observations') }}
+    where {{ is_new_batch() }}
 ),
 
 incident_texts as (
@@ -16,8 +21,24 @@ texts as (
     select carrier_text from incident_texts
 ),
 
+new_texts as (
+    select texts_in.carrier_text
+    from texts as texts_in
+    where texts_in.carrier_text is not null
+    {% if is_incremental() %}
+    and not exists (select 1 from {{ this }} as known where known.carrier_text = texts_in.carrier_text)
+{% endif %}
+),
+
+normalized as (
+    {{ waybill_watch.normalize_carrier_texts('new_texts', 'carrier_text', ref('carrier_aliases')) }}
+),
+
 final as (
-    {{ waybill_watch.normalize_carrier_texts('texts', 'carrier_text', ref('carrier_aliases')) }}
+    select
+        normalized.*,
+        {{ load_batch_at() }} as loaded_at
+    from normalized
 )
 
 select * from final

@@ -1,9 +1,14 @@
 {#- One row per distinct location text (crawl location_text; incident and case province + city):
-    region_code and city_code by the region alias seed (SPEC §4; macros/normalize/location.sql). -#}
+    region_code and city_code by the region alias seed (SPEC §4; macros/normalize/location.sql).
+    Incremental (append): a run reads the texts of the crawl load batches newer than its own
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+
 with
 
 crawl_texts as (
     select location_text from {{ ref('stg_crawl__observations') }}
+    where {{ is_new_batch() }}
 ),
 
 incident_texts as (
@@ -22,8 +27,24 @@ texts as (
     select location_text from case_texts
 ),
 
+new_texts as (
+    select texts_in.location_text
+    from texts as texts_in
+    where texts_in.location_text is not null
+    {% if is_incremental() %}
+    and not exists (select 1 from {{ this }} as known where known.location_text = texts_in.location_text)
+{% endif %}
+),
+
+normalized as (
+    {{ waybill_watch.normalize_location_texts('new_texts', 'location_text', ref('region_aliases')) }}
+),
+
 final as (
-    {{ waybill_watch.normalize_location_texts('texts', 'location_text', ref('region_aliases')) }}
+    select
+        normalized.*,
+        {{ load_batch_at() }} as loaded_at
+    from normalized
 )
 
 select * from final

@@ -1,16 +1,24 @@
 {#- One row per distinct crawl price_text: the price per single record and its currency read from
     the text (SPEC §4; macros/normalize/price.sql). Structured price fields win over these in
-    int_observations_enriched. -#}
+    int_observations_enriched.
+    Incremental (append): a run reads the texts of the crawl load batches newer than its own
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+
 with
 
 observations as (
     select price_text from {{ ref('stg_crawl__observations') }}
+    where {{ is_new_batch() }}
 ),
 
 texts as (
-    select distinct price_text
-    from observations
-    where price_text is not null
+    select distinct texts_in.price_text
+    from observations as texts_in
+    where texts_in.price_text is not null
+    {% if is_incremental() %}
+    and not exists (select 1 from {{ this }} as known where known.price_text = texts_in.price_text)
+{% endif %}
 ),
 
 cleaned as (
@@ -54,7 +62,8 @@ final as (
         {{ waybill_watch.round_significant('text_unit_price', 6) }} as text_unit_price_6_digits,
         case
             when text_unit_price is not null then {{ waybill_watch.price_currency('currency_prefix', 'money_word') }}
-        end as text_price_currency
+        end as text_price_currency,
+        {{ load_batch_at() }} as loaded_at
     from priced
 )
 

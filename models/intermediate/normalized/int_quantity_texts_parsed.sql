@@ -1,15 +1,23 @@
 {#- One row per distinct crawl quantity_text: the number of records on offer (SPEC §4;
-    macros/normalize/quantity.sql); null when unlimited or no number. -#}
+    macros/normalize/quantity.sql); null when unlimited or no number.
+    Incremental (append): a run reads the texts of the crawl load batches newer than its own
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+
 with
 
 observations as (
     select quantity_text from {{ ref('stg_crawl__observations') }}
+    where {{ is_new_batch() }}
 ),
 
 texts as (
-    select distinct quantity_text
-    from observations
-    where quantity_text is not null
+    select distinct texts_in.quantity_text
+    from observations as texts_in
+    where texts_in.quantity_text is not null
+    {% if is_incremental() %}
+    and not exists (select 1 from {{ this }} as known where known.quantity_text = texts_in.quantity_text)
+{% endif %}
 ),
 
 cleaned as (
@@ -22,7 +30,8 @@ cleaned as (
 final as (
     select
         quantity_text,
-        {{ waybill_watch.quantity_records('clean_text') }} as records_offered
+        {{ waybill_watch.quantity_records('clean_text') }} as records_offered,
+        {{ load_batch_at() }} as loaded_at
     from cleaned
 )
 

@@ -2,14 +2,19 @@
     dictionary (ids, normalized url, listing_key, status, structured price). Text rules that
     read free text (price, quantity, location, carrier, freshness) run once per distinct text in
     models/intermediate/normalized/ and are joined back in int_observations_enriched.
-    Materialized as a table (not a view like the other staging models): eight models and several
-    tests read it, and each read of the view would re-scan every bronze crawl file. -#}
-{{ config(materialized='table') }}
+
+    Incremental (append): a run reads only the bronze files it has not loaded yet (bronze files are
+    immutable and named by content hash, docs/bronze.md), stamps their rows with the run's
+    `loaded_at`, and downstream models take the new batches from here (macros/incremental). -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+
+{%- set bronze = source('crawl', 'crawl_observations') %}
+{%- set bronze_directory = env_var('WAYBILL_WATCH_WAREHOUSE_DIR', 'warehouse') ~ '/bronze/crawl_observations' %}
 
 with
 
 source as (
-    select * from {{ source('crawl', 'crawl_observations') }}
+    select * from {{ read_bronze_files(bronze_directory, new_bronze_files(bronze_directory)) }}
 ),
 
 renamed as (
@@ -37,7 +42,9 @@ renamed as (
         cast(coalesce(sample_record_count, 0) as integer) as sample_record_count,
         coalesce(cast(has_unmasked_samples as boolean), false) as has_unmasked_samples,
         lower(trim(cast(status as {{ dbt.type_string() }}))) as status_text,
-        cast(http_status as integer) as http_status
+        cast(http_status as integer) as http_status,
+        {{ waybill_watch.file_name("filename") }} as bronze_file,
+        {{ load_batch_at() }} as loaded_at
     from source
 ),
 

@@ -14,11 +14,12 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
 from waybill_watch.ingest.dates import EARLIEST_PLAUSIBLE, latest_plausible, parse_utc_series
-from waybill_watch.ingest.decode import FileRejected, decode_bytes
+from waybill_watch.ingest.decode import UTF8_BOM, FileRejected, decode_bytes
 from waybill_watch.ingest.discover import LandedFile
 from waybill_watch.ingest.parsed import (
     QUARANTINE_ROWS_SCHEMA,
@@ -47,6 +48,10 @@ LANDING_SCHEMA = pl.Schema(
     }
 )
 HOST_RE = r"^[^\s/?#@]+$"
+# The fixed-schema fast path: every landing field as text (numbers are cast after), the
+# samples as a list of text. polars turns any JSON scalar into text (`12.0` → `12`).
+FIXED_SCHEMA = pl.Schema({f: pl.List(pl.String()) if f in LIST_FIELDS else pl.String() for f in CRAWL_FIELDS})
+QUOTE, COLON, SPACE = ord('"'), ord(":"), ord(" ")
 
 
 class _NeedsLineParsing(Exception):
@@ -345,8 +350,92 @@ def _parse_whole_file(
     return frame, [], set(raw.columns), n_lines
 
 
+def _key_colons(data: bytes) -> tuple[int, int] | None:
+    """(number of `":` pairs, how many of them are followed by `null`), or None when the file
+    holds a `"` + whitespace + `:`, a second space before a value, or a `true`/`false` value
+    (left to the exact path)."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    colons = np.flatnonzero(buffer[1:-1] == COLON) + 1
+    before = buffer[colons - 1]
+    spaced = colons[(before == SPACE) | (before == ord("\t"))]
+    if spaced.size and np.isin(buffer[spaced - 1], [QUOTE, SPACE, ord("\t")]).any():
+        return None
+    keys = colons[before == QUOTE]
+    following = buffer[keys + 1]
+    spaced_value = following == SPACE
+    if spaced_value.any():
+        following = following.copy()
+        after_space = keys[spaced_value] + 2
+        following[spaced_value] = buffer[np.minimum(after_space, buffer.size - 1)]
+    if np.isin(following, [SPACE, ord("\t"), ord("t"), ord("f")]).any():
+        return None
+    return int(keys.size), int(np.count_nonzero(following == ord("n")))
+
+
+def _read_fixed_schema(data: bytes) -> tuple[pl.DataFrame, int, list[str]] | None:
+    """Fast path for a plain UTF-8 file: one `read_ndjson` with a fixed schema, no decoding in
+    Python (polars validates UTF-8). A fixed schema silently ignores unknown keys, so the path
+    is taken only when a byte-level count proves every key is a landing field: the `":` pairs
+    (each one a key, or inside a string as `\\":`) must equal the non-null values parsed plus
+    the keys given as `null` (keys beyond the landing fields found in the first lines are
+    parsed too, and named as unknown columns); one `{` per line (no nested objects) and one
+    `[` per parsed sample list (no list elsewhere); no `true`/`false`. Anything else (blank
+    lines, malformed lines, BOM, GB18030, a required field never given, …) returns None: the
+    exact path decides."""
+    if not data or data.startswith(UTF8_BOM):
+        return None
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if data.count(b"{") != n_lines:
+        return None
+    extra = _unknown_keys_of_first_lines(data)
+    if extra is None:
+        return None
+    schema = pl.Schema({**FIXED_SCHEMA, **dict.fromkeys(extra, pl.String())})
+    try:
+        raw = pl.read_ndjson(io.BytesIO(data), schema=schema)
+    except pl.exceptions.PolarsError:
+        return None
+    if raw.height != n_lines:
+        return None
+    given = raw.select(pl.all().count()).row(0, named=True)
+    if any(given[c] == 0 for c in CRAWL_REQUIRED) or data.count(b"[") != given["sample_records"]:
+        return None
+    keys = _key_colons(data)
+    if keys is None or keys[0] != sum(given.values()) + keys[1]:
+        return None
+    frame = _coerce_frame(raw.with_columns(line_no=pl.int_range(1, n_lines + 1, dtype=pl.Int64)))
+    return frame, n_lines, sorted(extra)
+
+
+def _unknown_keys_of_first_lines(data: bytes, lines: int = 8) -> list[str] | None:
+    """Keys beyond the landing fields in the first lines (a crawler that adds a field usually
+    adds it to every line); None when one of those lines is not a JSON object."""
+    keys: set[str] = set()
+    for line in data.split(b"\n", lines)[:lines]:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        keys.update(obj)
+    return [k for k in keys if k not in FIXED_SCHEMA]
+
+
 def read_jsonl(landed: LandedFile) -> ParsedFile:
     data, broken = _read_landed_bytes(landed.path)
+    fast = _read_fixed_schema(data) if broken is None else None
+    if fast is not None:
+        return ParsedFile(
+            rows=fast[0],
+            quarantined=pl.DataFrame(schema=QUARANTINE_ROWS_SCHEMA),
+            rows_read=fast[1],
+            encoding="utf-8",
+            unknown_columns=fast[2],
+            rules_pending=True,
+        )
     try:
         decoded = decode_bytes(data)
     except FileRejected as exc:

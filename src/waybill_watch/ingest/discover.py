@@ -73,19 +73,31 @@ def _candidates(raw_dir: Path) -> list[tuple[Path, str, dt.date | None]]:
     return found
 
 
-def discover_files(raw_dir: Path) -> list[LandedFile]:
-    """Every landed file, ordered as it landed: modification time, then path."""
+# (path relative to RAW, size, mtime) of a file already hashed → its content hash
+KnownFiles = dict[tuple[str, int, dt.datetime], str]
+
+
+def discover_files(raw_dir: Path, known: KnownFiles | None = None) -> list[LandedFile]:
+    """Every landed file, ordered as it landed: modification time, then path.
+
+    A file whose path, size and modification time are in `known` (from the audit) is not read
+    again: its recorded content hash is taken. Only new or changed files are hashed, so a re-run
+    over a landing zone of thousands of ingested files costs a `stat` per file."""
+    known = known or {}
     files = []
     for path, feed, folder_date in _candidates(raw_dir):
         stat = path.stat()
+        rel_path = path.relative_to(raw_dir).as_posix()
+        mtime = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+        content_hash = known.get((rel_path, stat.st_size, mtime)) or file_sha256(path)
         files.append(
             LandedFile(
                 path=path,
-                rel_path=path.relative_to(raw_dir).as_posix(),
+                rel_path=rel_path,
                 feed=feed,
                 size=stat.st_size,
-                mtime=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
-                content_hash=file_sha256(path),
+                mtime=mtime,
+                content_hash=content_hash,
                 crawl_folder_date=folder_date,
             )
         )

@@ -50,16 +50,20 @@ th {{ background: #f2f2f2; }}
 """
 
 
-def make_offline(docs_dir: Path) -> int:
-    """Rewrite every HTML (and local CSS) file under `docs_dir`; the number of files changed."""
+def make_offline(docs_dir: Path, written_since: float | None = None) -> int:
+    """Rewrite every HTML (and local CSS) file under `docs_dir`; the number of files changed.
+    With `written_since` (a POSIX time), only pages modified since then: a build writes the
+    pages it renders, and the others were made offline when they were written."""
     changed = 0
     for path in sorted(docs_dir.rglob("*.html")):
+        if written_since is not None and path.stat().st_mtime < written_since:
+            continue
         text = path.read_text(encoding="utf-8")
         offline = offline_html(text)
         if offline != text:
             path.write_text(offline, encoding="utf-8")
             changed += 1
-    for path in sorted(docs_dir.rglob("*.css")):
+    for path in sorted(docs_dir.rglob("*.css")):  # a few, copied from GX with their own times
         text = path.read_text(encoding="utf-8")
         offline = _EXTERNAL_CSS_URL.sub("none", text)
         if offline != text:

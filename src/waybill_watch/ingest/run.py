@@ -36,7 +36,7 @@ from waybill_watch.ingest.schemas import (
     QUARANTINE_TABLE,
     SITE_FIELDS,
 )
-from waybill_watch.ingest.store import BronzeStore
+from waybill_watch.ingest.store import BronzeStore, digests
 from waybill_watch.ingest.tabular import read_csv_feed
 from waybill_watch.ingest.validate import BronzeValidator, ValidationOutcome
 
@@ -49,13 +49,21 @@ HASHED_FIELDS = {
 # sites.csv: the latest landed version wins per site, so a row that re-appears in a later
 # version must load again (it may revert an intermediate change): rows dedupe within a file only.
 CROSS_FILE_DEDUP = {"crawl": True, "incidents": True, "cases": True, "sites": False}
-# Files are read one by one and crossed the boundary in batches of this size (rows, files).
-BATCH_ROWS = 250_000
-BATCH_FILES = 500
-# Reading runs in worker processes when a run has at least this many files to read.
+# Files of one feed are read and crossed over the boundary in groups (landing order) of at most
+# this many landed bytes or files: polars' fixed cost per operation is paid once per group.
+GROUP_BYTES = 8 * 2**20
+GROUP_FILES = 64
+# Groups run in worker processes when a run has at least this many files to read.
 PARALLEL_MIN_FILES = 32
-READ_AHEAD_BYTES = 256 * 2**20
-READ_AHEAD_FILES = 64
+GROUPS_IN_FLIGHT_PER_WORKER = 2
+WORKER_ENVIRONMENT = {
+    # One polars thread per worker: the workers are the parallelism.
+    "POLARS_MAX_THREADS": "1",
+    # Memory freed after a group goes back to the system at once: by default polars' jemalloc
+    # keeps freed pages for 10 s and glibc one arena per thread, ≈ +200 MiB per worker.
+    "_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0",
+    "MALLOC_ARENA_MAX": "2",
+}
 WORKERS_ENV = "WAYBILL_WATCH_INGEST_WORKERS"
 
 
@@ -141,7 +149,7 @@ ReadOutcome = tuple[str, Any]
 
 
 def read_outcome(landed: LandedFile) -> ReadOutcome:
-    """Read one landed file (runs in a worker process when there are many files)."""
+    """Read one landed file."""
     try:
         return "parsed", _read(landed)
     except FileRejected as exc:
@@ -150,41 +158,134 @@ def read_outcome(landed: LandedFile) -> ReadOutcome:
         return "error", (type(exc).__name__, str(exc))
 
 
-def read_in_order(files: list[LandedFile], workers: int) -> Iterator[ReadOutcome]:
-    """Read outcomes of `files`, in order. With many files, `workers` processes read ahead
-    while this process de-duplicates, crosses the boundary and writes; the read-ahead is
-    bounded by bytes in flight, so memory stays bounded."""
-    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        yield from map(read_outcome, files)
+@dataclass
+class GroupResult:
+    """A group of landed files of one feed, read and crossed over the boundary: one outcome per
+    file (a parsed file's `rows` are emptied: its rows are in `bronze`), and the bronze rows of
+    all of them (`_file` = position in the group, `row_hash`), not yet de-duplicated."""
+
+    feed: str
+    outcomes: list[ReadOutcome]
+    bronze: pl.DataFrame | None
+
+
+_PSEUDONYMIZERS: dict[bytes, Pseudonymizer] = {}
+
+
+def _pseudonymizer(key: bytes) -> Pseudonymizer:
+    """One per process and key, so each distinct value is hashed once per process."""
+    if key not in _PSEUDONYMIZERS:
+        _PSEUDONYMIZERS[key] = Pseudonymizer(key)
+    return _PSEUDONYMIZERS[key]
+
+
+def process_group(feed: str, files: list[LandedFile], key: bytes) -> GroupResult:
+    """Read a group of files of one feed; required rules, row hashes and the boundary on all of
+    their rows at once (runs in a worker process when there are many files). Row-wise work
+    only: de-duplication against bronze is left to the ingest process, and since the boundary
+    is row-wise, crossing it before de-duplicating gives the same bronze rows."""
+    pseudo = _pseudonymizer(key)
+    outcomes = [read_outcome(landed) for landed in files]
+    parsed = [(i, value) for i, (kind, value) in enumerate(outcomes) if kind == "parsed"]
+    if not parsed:
+        return GroupResult(feed, outcomes, None)
+    try:
+        bronze = _group_to_bronze(feed, files, parsed, pseudo)
+    except Exception:
+        if len(files) == 1:
+            raise
+        # Something in one file breaks the group's batch: each file alone, so only it fails.
+        return _group_file_by_file(feed, files, key)
+    for _, value in parsed:
+        value.rows = value.rows.clear()
+    return GroupResult(feed, outcomes, bronze)
+
+
+def _group_file_by_file(feed: str, files: list[LandedFile], key: bytes) -> GroupResult:
+    outcomes: list[ReadOutcome] = []
+    frames: list[pl.DataFrame] = []
+    for i, landed in enumerate(files):
+        try:
+            alone = process_group(feed, [landed], key)
+        except Exception as exc:
+            outcomes.append(("error", (type(exc).__name__, str(exc))))
+            continue
+        outcomes += alone.outcomes
+        if alone.bronze is not None:
+            frames.append(alone.bronze.with_columns(pl.lit(i, dtype=pl.Int32).alias("_file")))
+    return GroupResult(feed, outcomes, pl.concat(frames) if frames else None)
+
+
+def _group_to_bronze(
+    feed: str, files: list[LandedFile], parsed: list[tuple[int, ParsedFile]], pseudo: Pseudonymizer
+) -> pl.DataFrame:
+    rows = pl.concat(
+        [with_file_columns(value.rows, files[i], i) for i, value in parsed], how="diagonal_relaxed"
+    )
+    if any(value.rules_pending for _, value in parsed):
+        rows, failed = split_required(rows)
+        by_position = dict(parsed)
+        for (i,), part in failed.partition_by("_file", as_dict=True).items():
+            value = by_position[i]
+            raw = raw_lines(files[i], part.get_column("line_no").to_list())
+            entries = [
+                (n, rule, why, raw[n]) for n, rule, why in part.select("line_no", "_rule", "_reason").rows()
+            ]
+            value.quarantined = pl.concat(
+                [value.quarantined, pl.DataFrame(entries, schema=QUARANTINE_ROWS_SCHEMA, orient="row")]
+            ).sort("line_no")
+    rows = rows.with_columns(row_hash=row_hashes(rows, HASHED_FIELDS[feed], pseudo.row_hash_salt))
+    return TO_BRONZE[feed](rows, pseudo)
+
+
+def file_groups(files: list[LandedFile]) -> list[list[LandedFile]]:
+    """Consecutive files of one feed (in landing order), at most GROUP_BYTES / GROUP_FILES each."""
+    groups: list[list[LandedFile]] = []
+    open_group: dict[str, tuple[list[LandedFile], int]] = {}
+    for landed in files:
+        group, size = open_group.get(landed.feed, ([], 0))
+        if group and (size + landed.size > GROUP_BYTES or len(group) >= GROUP_FILES):
+            group, size = [], 0
+        if not group:
+            groups.append(group)
+        group.append(landed)
+        open_group[landed.feed] = (group, size + landed.size)
+    return groups
+
+
+def process_in_order(groups: list[list[LandedFile]], key: bytes, workers: int) -> Iterator[GroupResult]:
+    """Results of `groups`, in order. With many files, `workers` processes work ahead while
+    this process de-duplicates and writes; at most GROUPS_IN_FLIGHT_PER_WORKER groups per
+    worker are in flight, so memory stays bounded."""
+    if workers < 2 or sum(map(len, groups)) < PARALLEL_MIN_FILES:
+        yield from (process_group(g[0].feed, g, key) for g in groups)
         return
     context = mp.get_context("spawn")  # fork is unsafe with polars' thread pool
-    # One polars thread per worker: the workers are the parallelism (a spawned worker copies
-    # the environment as it starts; this process's polars pool is already set up).
-    previous = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = "1"
+    # A spawned worker copies the environment as it starts (this process's polars pool and
+    # allocators are already set up, so the variables only affect the workers).
+    previous = {name: os.environ.get(name) for name in WORKER_ENVIRONMENT}
+    os.environ.update(WORKER_ENVIRONMENT)
     try:
-        yield from _read_in_pool(files, workers, context)
+        yield from _process_in_pool(groups, key, workers, context)
     finally:
-        if previous is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-def _read_in_pool(files: list[LandedFile], workers: int, context: Any) -> Iterator[ReadOutcome]:
+def _process_in_pool(
+    groups: list[list[LandedFile]], key: bytes, workers: int, context: Any
+) -> Iterator[GroupResult]:
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        in_flight: deque[tuple[int, Future[ReadOutcome]]] = deque()
-        bytes_in_flight = 0
-        upcoming = iter(files)
-        for landed in upcoming:
-            in_flight.append((landed.size, pool.submit(read_outcome, landed)))
-            bytes_in_flight += landed.size
-            while in_flight and (bytes_in_flight >= READ_AHEAD_BYTES or len(in_flight) >= READ_AHEAD_FILES):
-                size, future = in_flight.popleft()
-                bytes_in_flight -= size
-                yield future.result()
+        in_flight: deque[Future[GroupResult]] = deque()
+        for group in groups:
+            in_flight.append(pool.submit(process_group, group[0].feed, group, key))
+            while len(in_flight) >= workers * GROUPS_IN_FLIGHT_PER_WORKER:
+                yield in_flight.popleft().result()
         while in_flight:
-            yield in_flight.popleft()[1].result()
+            yield in_flight.popleft().result()
 
 
 def _reason(parsed: ParsedFile, quarantined: pl.DataFrame, duplicates: int) -> str | None:
@@ -201,14 +302,6 @@ def _reason(parsed: ParsedFile, quarantined: pl.DataFrame, duplicates: int) -> s
     return "; ".join(parts) or None
 
 
-class _ReadError(Exception):
-    """An unexpected reader error, raised again in the main process."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-
-
 class _Run:
     def __init__(self, raw_dir: Path, warehouse: Path, key: bytes) -> None:
         self.raw_dir = raw_dir
@@ -220,8 +313,6 @@ class _Run:
         self.audit_rows: list[dict[str, Any]] = []
         self.quarantine_rows: list[dict[str, Any]] = []
         self.restricted: list[dict[str, Any]] = []
-        self.pending: dict[str, list[tuple[LandedFile, ParsedFile]]] = {}
-        self.pending_rows: dict[str, int] = {}
 
     def _audit(self, landed: LandedFile, **values: Any) -> dict[str, Any]:
         row = {
@@ -283,84 +374,47 @@ class _Run:
             reason=reason,
         )
 
-    def ingest_file(self, landed: LandedFile, outcome: ReadOutcome) -> dict[str, Any]:
-        """Queue one read file for its feed's batch; what a later copy needs to know."""
-        kind, value = outcome
-        if kind == "rejected":
-            self.reject(landed, *value)
-            return self.audit_rows[-1]
-        if kind == "error":
-            raise _ReadError(*value)
-        parsed: ParsedFile = value
-        queue = self.pending.setdefault(landed.feed, [])
-        queue.append((landed, parsed))
-        self.pending_rows[landed.feed] = self.pending_rows.get(landed.feed, 0) + parsed.rows.height
-        if len(queue) >= BATCH_FILES or self.pending_rows[landed.feed] >= BATCH_ROWS:
-            self.flush(landed.feed)
-        return {"file_path": landed.rel_path, "rows_read": parsed.rows_read, "encoding": parsed.encoding}
-
-    def ingest_file_safely(self, landed: LandedFile, outcome: ReadOutcome) -> dict[str, Any]:
-        """A file that breaks the reader in an unforeseen way is rejected; the run goes on."""
-        try:
-            return self.ingest_file(landed, outcome)
-        except Exception as exc:  # one bad file must not stop the run
-            name = exc.name if isinstance(exc, _ReadError) else type(exc).__name__
-            warnings.warn(f"{landed.rel_path}: unexpected {name}: {exc}", stacklevel=2)
-            self.reject(landed, "unreadable", f"unexpected error while reading ({name})", 0, None)
-            return self.audit_rows[-1]
-
-    def flush_all(self) -> None:
-        for feed in list(self.pending):
-            self.flush(feed)
-
-    def flush(self, feed: str) -> None:
-        """De-duplicate, cross the boundary and write a batch of read files of one feed.
-
-        Batching keeps polars' fixed cost per operation off every small file; rows are
-        de-duplicated in landing order, so the result equals file-by-file processing."""
-        batch = self.pending.pop(feed, [])
-        self.pending_rows.pop(feed, None)
-        if not batch:
-            return
-        rows = pl.concat(
-            [with_file_columns(parsed.rows, landed, i) for i, (landed, parsed) in enumerate(batch)],
-            how="diagonal_relaxed",
-        )
-        quarantined = [parsed.quarantined for _, parsed in batch]
-        if any(parsed.rules_pending for _, parsed in batch):
-            rows, failed = split_required(rows)
-            for (i,), part in failed.partition_by("_file", as_dict=True).items():
-                landed = batch[i][0]
-                raw = raw_lines(landed, part.get_column("line_no").to_list())
-                entries = [
-                    (n, rule, why, raw[n])
-                    for n, rule, why in part.select("line_no", "_rule", "_reason").rows()
-                ]
-                quarantined[i] = pl.concat(
-                    [quarantined[i], pl.DataFrame(entries, schema=QUARANTINE_ROWS_SCHEMA, orient="row")]
-                ).sort("line_no")
-        rows = rows.with_columns(row_hash=row_hashes(rows, HASHED_FIELDS[feed], self.pseudo.row_hash_salt))
-        duplicate = self._duplicates(feed, rows)
-        loaded = rows.filter(~duplicate)
-        duplicates = dict(
-            rows.select("_file", duplicate.alias("_dup"))
-            .group_by("_file")
-            .agg(pl.col("_dup").sum())
-            .iter_rows()
-        )
-        bronze = TO_BRONZE[feed](loaded, self.pseudo) if loaded.height else None
-        parts = bronze.partition_by("_file", as_dict=True, include_key=False) if bronze is not None else {}
-        for i, (landed, parsed) in enumerate(batch):
+    def ingest_group(self, files: list[LandedFile], result: GroupResult) -> list[dict[str, Any]]:
+        """De-duplicate a processed group against bronze (and itself) and write one bronze file
+        per landed file; per file, what a later copy needs to know."""
+        feed = result.feed
+        bronze = result.bronze
+        parts: dict[Any, pl.DataFrame] = {}
+        duplicates: dict[int, int] = {}
+        if bronze is not None and bronze.height:
+            duplicate = self._duplicates(feed, bronze)
+            duplicates = dict(
+                bronze.select("_file", duplicate.alias("_dup"))
+                .group_by("_file")
+                .agg(pl.col("_dup").sum())
+                .iter_rows()
+            )
+            loaded = bronze.filter(~duplicate)
+            parts = loaded.partition_by("_file", as_dict=True, include_key=False) if loaded.height else {}
+            self.validator.add(feed, loaded.drop("_file"), files=len(parts))
+        firsts = []
+        for i, (landed, (kind, value)) in enumerate(zip(files, result.outcomes, strict=True)):
+            if kind == "rejected":
+                self.reject(landed, *value)
+                firsts.append(self.audit_rows[-1])
+                continue
+            if kind == "error":
+                name, message = value
+                warnings.warn(f"{landed.rel_path}: unexpected {name}: {message}", stacklevel=2)
+                self.reject(landed, "unreadable", f"unexpected error while reading ({name})", 0, None)
+                firsts.append(self.audit_rows[-1])
+                continue
+            parsed: ParsedFile = value
             part = parts.get((i,))
             loaded_rows = 0 if part is None else part.height
             if part is not None:
                 path = self.store.write_feed_file(feed, landed.content_hash, part)
                 if CROSS_FILE_DEDUP[feed]:
                     self.store.register_feed_file(
-                        feed, landed.crawl_folder_date, path, part.get_column("row_hash").to_list()
+                        feed, landed.crawl_folder_date, path, part.get_column("row_hash")
                     )
-                self.validator.add(feed, part)
-            for line_no, rule, reason, raw in quarantined[i].iter_rows():
+            quarantined = parsed.quarantined
+            for line_no, rule, reason, raw in quarantined.iter_rows():
                 self._quarantine(landed, line_no, rule, reason, raw)
             n_duplicate = int(duplicates.get(i, 0))
             self._audit(
@@ -368,12 +422,16 @@ class _Run:
                 encoding=parsed.encoding,
                 rows_read=parsed.rows_read,
                 rows_loaded=loaded_rows,
-                rows_quarantined=quarantined[i].height,
+                rows_quarantined=quarantined.height,
                 rows_duplicate=n_duplicate,
                 status="partial" if parsed.partial_reason else "loaded",
-                reason=_reason(parsed, quarantined[i], n_duplicate),
+                reason=_reason(parsed, quarantined, n_duplicate),
                 unknown_columns=", ".join(parsed.unknown_columns) or None,
             )
+            firsts.append(
+                {"file_path": landed.rel_path, "rows_read": parsed.rows_read, "encoding": parsed.encoding}
+            )
+        return firsts
 
     def _duplicates(self, feed: str, rows: pl.DataFrame) -> pl.Series:
         """True for a row already in bronze (same feed; crawl: same folder date) or seen earlier
@@ -383,21 +441,20 @@ class _Run:
         scope = ["crawl_folder_date"] if feed == "crawl" else []
         repeated = rows.select(~pl.struct(*scope, "row_hash").is_first_distinct()).to_series()
         dates = rows.get_column("crawl_folder_date").unique().to_list() if feed == "crawl" else [None]
-        known = pl.concat(
-            [
-                pl.DataFrame(
-                    {"crawl_folder_date": [d] * len(hashes), "row_hash": list(hashes)},
-                    schema={"crawl_folder_date": pl.Date, "row_hash": pl.String},
-                )
-                for d in dates
-                if (hashes := self.store.known_row_hashes(feed, d))
-            ]
-            or [pl.DataFrame(schema={"crawl_folder_date": pl.Date, "row_hash": pl.String})]
-        ).with_columns(_known=pl.lit(True))
+        known = [
+            pl.DataFrame({"row_hash": hashes}).with_columns(
+                pl.lit(d, dtype=pl.Date).alias("crawl_folder_date")
+            )
+            for d in dates
+            if (hashes := self.store.known_row_hashes(feed, d)).len()
+        ]
+        if not known:
+            return repeated
         on = [*scope, "row_hash"]
+        known_rows = pl.concat(known, how="vertical").select(*on).unique().with_columns(_known=pl.lit(True))
         in_bronze = (
-            rows.select(*on)
-            .join(known.select(*on, "_known").unique(on), on=on, how="left", maintain_order="left")
+            rows.select(*scope, digests(rows.get_column("row_hash")))
+            .join(known_rows, on=on, how="left", maintain_order="left")
             .get_column("_known")
             .fill_null(False)
         )
@@ -424,7 +481,13 @@ def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Inge
     summary = IngestSummary(run_id=run.run_id, raw_dir=raw_dir, warehouse_dir=Path(warehouse_dir))
     summary.orphans_removed = store.remove_orphans(set(first_of_hash))
     store.index_bronze_files(audit)
-    landed_files = discover_files(raw_dir)
+    known = {
+        (path, size, mtime): content_hash
+        for path, size, mtime, content_hash in audit.select(
+            "file_path", "file_size", "file_mtime", "content_hash"
+        ).iter_rows()
+    }
+    landed_files = discover_files(raw_dir, known)
     summary.files_found = len(landed_files)
     # Which files to read is known up front (content hashes): the first new copy of each content.
     to_read: list[LandedFile] = []
@@ -435,17 +498,19 @@ def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Inge
         if landed.content_hash not in hashes_to_read:
             hashes_to_read.add(landed.content_hash)
             to_read.append(landed)
-    outcomes = read_in_order(to_read, workers=read_workers())
+    if to_read:
+        run.validator.prepare()
+    groups = file_groups(to_read)
+    for group, result in zip(groups, process_in_order(groups, key, read_workers()), strict=True):
+        for landed, first in zip(group, run.ingest_group(group, result), strict=True):
+            first_of_hash[landed.content_hash] = first
+    read_now = {landed.rel_path for landed in to_read}
     for landed in landed_files:
         if (landed.content_hash, landed.rel_path) in recorded:
             summary.files_already_ingested += 1
-            continue
-        if landed.content_hash in first_of_hash:
+        elif landed.rel_path not in read_now:
+            # a copy of content ingested before, or of a file read in this run that landed earlier
             run.skip_duplicate_file(landed, first_of_hash[landed.content_hash])
-            continue
-        first_of_hash[landed.content_hash] = run.ingest_file_safely(landed, next(outcomes))
-    outcomes.close()
-    run.flush_all()
     store.close()  # every bronze file is on disk before the audit names it (crash safety)
     run.audit_rows.sort(key=lambda r: (r["file_mtime"], r["file_path"]))
     # test hook (faultpoints.py, issue 8): the crash window between bronze and the audit

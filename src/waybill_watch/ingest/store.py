@@ -22,8 +22,19 @@ from waybill_watch.ingest.schemas import (
 )
 
 EMPTY_FILE = "_empty.parquet"
-ROW_HASH_CACHE = 64
-MAX_QUEUED_WRITES = 32
+# Row-hash sets kept in memory: crawl files land in date order, so a few recent crawl folder
+# dates are enough (an evicted date is read again from its bronze files).
+ROW_HASH_CACHE = 4
+# Bronze frames waiting for the writer thread, in rows: a queued frame is a part of its group's
+# frame and keeps that whole group's string buffers alive, so the bound is about one group.
+MAX_QUEUED_WRITE_ROWS = 100_000
+
+
+def digests(row_hashes: pl.Series) -> pl.Series:
+    """md5 hex row hashes as 16-byte binary: a third less memory than the text, and new
+    buffers (a string column filtered or partitioned out of a frame keeps that whole frame's
+    string data alive)."""
+    return row_hashes.str.decode("hex").alias("row_hash")
 
 
 def write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
@@ -38,10 +49,11 @@ class BronzeStore:
         self.warehouse = warehouse
         self.root = bronze_dir(warehouse)
         self.restricted = warehouse / "restricted" / "quarantine"
-        self._row_hashes: dict[tuple, set[str]] = {}
+        self._row_hashes: dict[tuple, list[pl.Series]] = {}
         self._files_by_key: dict[tuple, list[Path]] = {}
         self._writer: ThreadPoolExecutor | None = None
-        self._writes: deque[Future[None]] = deque()
+        self._writes: deque[tuple[Future[None], int]] = deque()
+        self._queued_rows = 0
 
     def table_dir(self, table: str) -> Path:
         return self.root / table
@@ -98,33 +110,40 @@ class BronzeStore:
             crawl_date = dt.date.fromisoformat(file_path.split("/")[1])
         return (feed, crawl_date)
 
-    def known_row_hashes(self, feed: str, crawl_date: dt.date | None) -> set[str]:
-        """Row hashes already in bronze for the feed (crawl: for the same crawl folder date).
+    def known_row_hashes(self, feed: str, crawl_date: dt.date | None) -> pl.Series:
+        """Digests (`digests`) of the row hashes already in bronze for the feed (crawl: for the
+        same crawl folder date).
 
-        Sets are kept for the most recent `ROW_HASH_CACHE` keys only, to bound memory; an
+        Kept for the `ROW_HASH_CACHE` most recently used keys only, to bound memory; an
         evicted one is read again from the bronze files of that key."""
         key = self._key(feed, crawl_date=crawl_date)
         if key in self._row_hashes:
             self._row_hashes[key] = self._row_hashes.pop(key)  # most recently used last
-            return self._row_hashes[key]
+            return self._joined(key)
         files = self._files_by_key.get(key, [])
-        hashes: set[str] = set()
+        hashes: list[pl.Series] = []
         if files:
             self.drain()  # some of them may still be queued for writing
-            column = pl.read_parquet(files, columns=["row_hash"]).get_column("row_hash")
-            hashes = set(column.to_list())
+            hashes.append(digests(pl.read_parquet(files, columns=["row_hash"]).get_column("row_hash")))
         self._row_hashes[key] = hashes
         while len(self._row_hashes) > ROW_HASH_CACHE:
             self._row_hashes.pop(next(iter(self._row_hashes)))
-        return hashes
+        return self._joined(key)
+
+    def _joined(self, key: tuple) -> pl.Series:
+        parts = self._row_hashes[key]
+        if len(parts) > 1:
+            parts[:] = [pl.concat(parts, rechunk=True)]
+        return parts[0] if parts else pl.Series("row_hash", [], dtype=pl.Binary)
 
     def register_feed_file(
-        self, feed: str, crawl_date: dt.date | None, path: Path, hashes: list[str]
+        self, feed: str, crawl_date: dt.date | None, path: Path, hashes: pl.Series
     ) -> None:
+        """A bronze file written in this run, and its rows' hashes (md5 hex)."""
         key = self._key(feed, crawl_date=crawl_date)
         self._files_by_key.setdefault(key, []).append(path)
         if key in self._row_hashes:
-            self._row_hashes[key].update(hashes)
+            self._row_hashes[key].append(digests(hashes))
 
     def write_feed_file(self, feed: str, content_hash: str, frame: pl.DataFrame) -> Path:
         """Queue the write on the writer thread (polars releases the GIL while it encodes, so
@@ -133,15 +152,22 @@ class BronzeStore:
         path = self.table_dir(table) / f"{content_hash[:16]}.parquet"
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bronze-writer")
-        self._writes.append(self._writer.submit(write_parquet_atomically, frame, path))
-        while len(self._writes) > MAX_QUEUED_WRITES:  # bounded memory: frames wait in the queue
-            self._writes.popleft().result()
+        self._writes.append((self._writer.submit(write_parquet_atomically, frame, path), frame.height))
+        self._queued_rows += frame.height
+        # Bounded memory: frames wait in the queue (the newest one may be larger than the bound).
+        while len(self._writes) > 1 and self._queued_rows > MAX_QUEUED_WRITE_ROWS:
+            self._wait_oldest()
         return path
+
+    def _wait_oldest(self) -> None:
+        future, rows = self._writes.popleft()
+        self._queued_rows -= rows
+        future.result()
 
     def drain(self) -> None:
         """Wait for queued bronze writes; a failed write raises here."""
         while self._writes:
-            self._writes.popleft().result()
+            self._wait_oldest()
 
     def close(self) -> None:
         self.drain()

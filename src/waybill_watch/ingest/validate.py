@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import io
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import polars as pl
 from waybill_watch.ingest.docs_offline import make_offline
 
 SAMPLE_ROWS = 20_000
+DOCS_SITE = "bronze"
 CHANNELS = [
     "ecommerce_platform",
     "trading_site",
@@ -121,12 +124,22 @@ def _expectations(feed: str) -> list[Any]:
     ]
 
 
+def compacted(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in buffers of its own. A frame filtered out of a larger one shares that frame's
+    string data (polars string views), so a few sampled rows kept for the run would keep every
+    frame they came from alive; an IPC round trip copies only what the rows reference."""
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
+
+
 def _bottom_k(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """The `SAMPLE_ROWS` rows with the smallest row hash among `frames`."""
     frame = pl.concat(frames, how="vertical")
     if frame.height <= SAMPLE_ROWS:
         return frame
-    return frame.sort("row_hash").head(SAMPLE_ROWS)
+    return compacted(frame.bottom_k(SAMPLE_ROWS, by="row_hash"))
 
 
 def _import_gx_in_background() -> None:
@@ -141,7 +154,6 @@ class BronzeValidator:
     """Collects bronze frames per feed and validates them in batches with GX checkpoints."""
 
     def __init__(self, warehouse: Path, run_id: str) -> None:
-        _import_gx_in_background()
         self.docs_dir = warehouse / "data_docs"
         self.run_id = run_id
         self.pending: dict[str, list[pl.DataFrame]] = {}
@@ -151,17 +163,32 @@ class BronzeValidator:
         self._batches = 0
         self.files: dict[str, int] = {}
         self.pending_rows: dict[str, int] = {}
+        self.threshold: dict[str, Any] = {}
 
-    def add(self, feed: str, frame: pl.DataFrame) -> None:
+    def prepare(self) -> None:
+        """There is something to validate: start importing GX (seconds) in the background.
+        A run with nothing new never imports it."""
+        _import_gx_in_background()
+
+    def add(self, feed: str, frame: pl.DataFrame, files: int = 1) -> None:
+        """Bronze rows of `files` files written in the run, for the feed's sample."""
         if frame.is_empty():
             return
+        self.files[feed] = self.files.get(feed, 0) + files
+        if feed in self.threshold:
+            # Once the sample is full, only a row below its largest hash can still enter it.
+            frame = frame.filter(pl.col("row_hash") < self.threshold[feed])
+            if frame.is_empty():
+                return
+            frame = compacted(frame)
         pending = self.pending.setdefault(feed, [])
         pending.append(frame)
-        self.files[feed] = self.files.get(feed, 0) + 1
         self.pending_rows[feed] = self.pending_rows.get(feed, 0) + frame.height
         if self.pending_rows[feed] > 2 * SAMPLE_ROWS:
-            self.pending[feed] = [_bottom_k(pending)]
-            self.pending_rows[feed] = self.pending[feed][0].height
+            sample = _bottom_k(pending)
+            self.pending[feed] = [sample]
+            self.pending_rows[feed] = sample.height
+            self.threshold[feed] = sample.get_column("row_hash").max()
 
     def finish(self) -> Path | None:
         """Validate what is pending and write Data Docs; the index page, or None if nothing ran."""
@@ -169,8 +196,10 @@ class BronzeValidator:
             self._flush(feed)
         if self._context is None:
             return None
-        self._context.build_data_docs()
-        make_offline(self.docs_dir)
+        started = time.time()
+        # Only our site: the ephemeral context also has a default one, in a new temporary folder.
+        self._context.build_data_docs(site_names=[DOCS_SITE])
+        make_offline(self.docs_dir, written_since=started - 1)
         index = self.docs_dir / "index.html"
         return index if index.exists() else None
 
@@ -184,7 +213,7 @@ class BronzeValidator:
             context = gx.get_context(mode="ephemeral")
             context.variables.progress_bars = ProgressBarsConfig(globally=False)
             context.add_data_docs_site(
-                site_name="bronze",
+                site_name=DOCS_SITE,
                 site_config={
                     "class_name": "SiteBuilder",
                     "store_backend": {
@@ -221,6 +250,7 @@ class BronzeValidator:
     def _flush(self, feed: str) -> None:
         frames = self.pending.pop(feed, [])
         self.pending_rows.pop(feed, None)
+        self.threshold.pop(feed, None)
         if not frames:
             return
         import great_expectations as gx

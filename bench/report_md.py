@@ -1,0 +1,154 @@
+"""bench/results.md from bench/results.json (issue 7) and the generate/ingest result files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROWS = (
+    ("full_run", "(a) full `waybill-watch run`"),
+    ("incremental_run", "(b) incremental run, +1 day"),
+    ("duckdb_baseline", "(c) DuckDB SQL baseline"),
+    ("polars_baseline", "(d) polars baseline"),
+    ("pandas_baseline", "(e) pandas baseline"),
+)
+GIB = 1024
+
+
+def _load(name: str) -> dict:
+    path = BENCH / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _status(m: dict) -> str:
+    if m.get("timed_out"):
+        return f"stopped after {m['wall_s']:,.0f} s"
+    return "ok" if m.get("exit_code") == 0 else f"failed (exit {m.get('exit_code')})"
+
+
+def _size_section(label: str, f: dict) -> list[str]:
+    host = f.get("machine", {})
+    lines = [
+        f"## {label}: {f['crawl_rows']:,} crawl rows (scale `{f['scale']}`)",
+        "",
+        f"Measured {f.get('started_at', '?')} → {f.get('finished_at', '?')} on {host.get('platform', '?')}, "
+        f"{host.get('cores', '?')} cores, {host.get('memory_gib', '?')} GiB, "
+        f"Python {host.get('python', '?')}, "
+        f"commit {host.get('commit', '?')}; load average at start {host.get('load_average_at_start', '?')}.",
+        "",
+        "| run | wall s | CPU s | peak RSS MiB | wall ÷ DuckDB baseline | status |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for key, title in ROWS:
+        m = f.get(key)
+        if not m:
+            continue
+        ratio = m.get("ratio_to_duckdb")
+        lines.append(
+            f"| {title} | {m['wall_s']:,.1f} | {m['cpu_s']:,.1f} | {m['peak_rss_mib']:,.0f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}×'} | {_status(m)} |"
+        )
+    added = f.get("added_day", {})
+    if added:
+        lines += [
+            "",
+            f"The added day: {added['day']}, {added['rows']:,} observations in {len(added['files'])} files.",
+        ]
+    for key in ("full_run", "incremental_run"):
+        profile = f.get(key, {}).get("profile", {})
+        if not profile:
+            continue
+        steps = ", ".join(f"{k} {v:g}" for k, v in profile.get("steps", {}).items())
+        slow = ", ".join(
+            f"{n['node']} {n['seconds']:.1f} s" for n in profile.get("slowest_dbt_nodes", [])[:6]
+        )
+        lines += ["", f"Profile of {key.replace('_', ' ')}: {steps} (seconds). Slowest dbt nodes: {slow}."]
+    return [*lines, ""]
+
+
+def _targets(sizes: dict) -> list[str]:
+    lines = ["## Targets (issue 7)", "", "| target | measured | met? |", "|---|---|---|"]
+    big = sizes.get("100M", {})
+    if big.get("full_run") and big.get("duckdb_baseline"):
+        full, base = big["full_run"], big["duckdb_baseline"]
+        ratio = full["wall_s"] / base["wall_s"]
+        lines.append(
+            f"| full run at 100M ≤ 1.5× DuckDB baseline | "
+            f"{full['wall_s']:,.0f} s vs {base['wall_s']:,.0f} s = "
+            f"{ratio:.2f}× | {'yes' if ratio <= 1.5 else f'no, by {ratio / 1.5:.1f}×'} |"
+        )
+        peak = full["peak_rss_mib"]
+        lines.append(
+            f"| full run at 100M peak memory < 4 GiB | {peak / GIB:.2f} GiB | "
+            f"{'yes' if peak < 4 * GIB else 'no'} |"
+        )
+    if big.get("incremental_run"):
+        inc = big["incremental_run"]["wall_s"]
+        lines.append(
+            f"| incremental daily run at 100M < 20 s | {inc:,.1f} s | "
+            f"{'yes' if inc < 20 else f'no, by {inc - 20:,.0f} s'} |"
+        )
+    mid = sizes.get("10M", {})
+    if mid.get("full_run") and mid.get("polars_baseline"):
+        ours, pol = mid["full_run"]["wall_s"], mid["polars_baseline"]["wall_s"]
+        lines.append(
+            f"| faster than polars at 10M | {ours:,.0f} s vs {pol:,.0f} s | "
+            f"{'yes' if ours < pol else f'no, {ours / pol:.2f}× slower'} |"
+        )
+    if mid.get("full_run") and mid.get("pandas_baseline"):
+        ours, pan = mid["full_run"]["wall_s"], mid["pandas_baseline"]["wall_s"]
+        bound = "≥ " if mid["pandas_baseline"].get("timed_out") else ""
+        lines.append(
+            f"| ≥ 10× faster than pandas at 10M | pandas {bound}{pan:,.0f} s ÷ ours {ours:,.0f} s = "
+            f"{bound}{pan / ours:.1f}× | "
+            f"{'yes' if pan / ours >= 10 else 'no'} |"
+        )
+    return [*lines, ""]
+
+
+def write_markdown(results: dict, notes: str | None = None) -> Path:
+    sizes = results.get("sizes", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (bench/run.py); the same figures are in bench/results.json. Each size's",
+        "runs are measured in one go, one after another, so ratios compare figures from the same run.",
+        "Wall and CPU seconds and peak RSS are of the command's whole process tree (bench/measure.py).",
+        "What each baseline computes, and what it simplifies, is written at the top of bench/baselines/*.py.",
+        "",
+    ]
+    lines += _targets(sizes)
+    notes_file = BENCH / "results_notes.md"
+    if notes_file.exists():
+        lines += [notes_file.read_text(encoding="utf-8").strip(), ""]
+    for label in ("1M", "10M", "100M"):
+        if label in sizes:
+            lines += _size_section(label, sizes[label])
+    generate = _load("results_generate.json")
+    if generate:
+        lines += [
+            "## generate",
+            "",
+            "| scale | crawl rows | seconds | rows/s | peak RSS MiB |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for scale, row in generate.items():
+            lines.append(
+                f"| {scale} | {row['crawl_rows']:,} | {row['seconds']:.1f} | "
+                f"{row['rows_per_second']:,.0f} | {row['peak_rss_mib']:,.0f} |"
+            )
+        lines.append("")
+    ingest = _load("results_ingest.json")
+    if ingest:
+        lines += [
+            "## ingest alone (issue 3)",
+            "",
+            "```json",
+            json.dumps(ingest, indent=2, ensure_ascii=False),
+            "```",
+            "",
+        ]
+    out = BENCH / "results.md"
+    out.write_text("\n".join(lines), encoding="utf-8")
+    return out

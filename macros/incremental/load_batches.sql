@@ -1,0 +1,66 @@
+{#- Incremental loading by batch (docs/marts.md "Incremental runs").
+
+    Every row that staging takes from bronze carries `loaded_at`, the start of the dbt invocation
+    that loaded it (one batch per run). A downstream incremental model takes the rows of the
+    batches it has not seen yet: `loaded_at` greater than the greatest `loaded_at` it holds itself.
+    Both values are inlined as literals at run time, so DuckDB prunes row groups by their min/max
+    (zone maps) instead of scanning the history. -#}
+
+{#- The batch stamp of this invocation, as a SQL timestamp literal. -#}
+{% macro load_batch_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The greatest `column` of the model being built ({{ this }}), as a SQL literal; a literal null on a
+    full build or an empty table (then every batch is new). -#}
+{% macro incremental_watermark(column='loaded_at') -%}
+    {%- set value = none -%}
+    {%- if execute and is_incremental() -%}
+        {%- set result = run_query('select max(' ~ column ~ ') from ' ~ this) -%}
+        {%- set value = result.columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if value is none -%}
+        cast(null as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        cast('{{ value }}' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Rows of batches newer than the model's watermark (all rows on a full build). -#}
+{% macro is_new_batch(column='loaded_at') -%}
+    {%- if is_incremental() -%}
+        {%- set watermark = incremental_watermark(column) -%}
+        ({{ column }} > {{ watermark }} or {{ watermark }} is null)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The bronze Parquet files of `directory` that the model being built has not loaded yet (its
+    `bronze_file` column names the files it holds), as a list of paths; every file on a full build.
+    Bronze files are immutable and named by content hash (docs/bronze.md), so a file loaded once is
+    never read again. -#}
+{% macro new_bronze_files(directory) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set sql -%}
+        select file
+        from glob('{{ directory }}/*.parquet')
+        where parse_filename(file) <> '_empty.parquet'
+        {%- if is_incremental() %}
+            and parse_filename(file) not in (select distinct bronze_file from {{ this }})
+        {%- endif %}
+        order by file
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- read_parquet over the given bronze files of `directory`, plus its `_empty.parquet` (full schema,
+    zero rows), with the file name of every row in `filename`. -#}
+{% macro read_bronze_files(directory, files) -%}
+    {%- set paths = [directory ~ '/_empty.parquet'] + files -%}
+    read_parquet([
+        {%- for path in paths %}'{{ path | replace("'", "''") }}'{{ ',' if not loop.last }}{% endfor -%}
+    ], union_by_name = true, filename = true)
+{%- endmacro %}

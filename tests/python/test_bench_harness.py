@@ -1,0 +1,58 @@
+"""The benchmark harness measures what it says (bench/measure.py) and the added day is a valid
+delivery that ingest loads whole (bench/daily_delivery.py), issue 7."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polars as pl
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+from daily_delivery import deliver_one_day, last_crawl_day  # noqa: E402
+from measure import measure  # noqa: E402
+from waybill_watch.ingest import ingest_raw  # noqa: E402
+
+
+def test_measure_sees_the_memory_and_cpu_of_child_processes(tmp_path: Path) -> None:
+    # A grandchild holds ~300 MiB while the child waits: the tree's peak must include it.
+    script = (
+        "import subprocess, sys;"
+        "subprocess.run([sys.executable, '-c', "
+        '\'import time; b = bytearray(300 * 2**20); b[::4096] = b"x" * len(b[::4096]); '
+        "s = sum(range(5 * 10**6)); time.sleep(0.5)'], check=True)"
+    )
+    result = measure([sys.executable, "-c", script], tmp_path / "log.txt")
+    assert result.exit_code == 0 and not result.timed_out
+    assert result.peak_rss_mib > 300
+    assert result.cpu_s > 0.05
+    assert result.wall_s >= 0.5
+
+
+def test_measure_stops_a_command_at_its_timeout(tmp_path: Path) -> None:
+    result = measure([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "log.txt", timeout_s=1)
+    assert result.timed_out and result.exit_code != 0
+    assert result.wall_s < 10
+
+
+def test_added_day_is_new_files_only_and_ingests_whole(tiny_raw: Path, tmp_path: Path) -> None:
+    out = tmp_path / "raw_plus_one_day"
+    added = deliver_one_day(tiny_raw, out, rows=3_000)
+    last = last_crawl_day(tiny_raw)
+    assert added["rows"] == 3_000
+    assert last_crawl_day(out) > last
+    # Old files are hard links: same bytes and modification times, so ingest skips them.
+    old = next(p for p in (tiny_raw / "crawl" / last.isoformat()).iterdir())
+    twin = out / old.relative_to(tiny_raw)
+    assert twin.stat().st_ino == old.stat().st_ino
+    day_only = tmp_path / "day_only"
+    (day_only / "crawl").mkdir(parents=True)
+    (out / "crawl" / added["day"]).rename(day_only / "crawl" / added["day"])
+    summary = ingest_raw(day_only, tmp_path / "warehouse")
+    assert summary.total("rows_read") == 3_000
+    assert summary.total("rows_loaded") == 3_000, str(summary)
+    bronze = pl.read_parquet(tmp_path / "warehouse" / "bronze" / "crawl_observations" / "*.parquet")
+    # Every fetch of a listing on the added day is at its own instant (distinct observations).
+    assert bronze.select(pl.struct("site", "listing_id", "url", "fetched_at_utc").n_unique()).item() == 3_000

@@ -1,0 +1,209 @@
+"""Incremental runs (issue #7): `waybill-watch run` on a warehouse that already holds the history
+reads only the new bronze files, and must publish exactly what a full run on the same landing zone
+publishes; re-delivering a day changes no analyst table.
+
+On the shared tiny landing zone (seed 7): the landing zone is hard-linked (`cp -al`) into a
+scratch directory, so the files keep their bytes and modification times.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from waybill_watch.config import analyst_db_path, build_db_path
+from waybill_watch.pipeline import build_and_publish, run_pipeline
+
+# Columns of the audit table that name the run, not the data: an incremental history has other
+# run ids and ingest times than a single full run.
+RUN_COLUMNS = {"audit_ingest_files": ("ingest_run_id", "ingested_at")}
+
+
+def link_copy(source: Path, target: Path) -> Path:
+    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
+    return target
+
+
+def last_crawl_day(raw: Path) -> Path:
+    return sorted(p for p in (raw / "crawl").iterdir() if p.is_dir())[-1]
+
+
+def table_names(db: Path) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [row[0] for row in con.sql("select table_name from duckdb_tables() order by 1").fetchall()]
+
+
+def table_differences(first: Path, second: Path, ignore_audit: bool = False) -> dict[str, tuple[int, int]]:
+    """Per analyst table: rows only in first, rows only in second (multisets, `except all`)."""
+    tables = table_names(first)
+    assert tables == table_names(second)
+    differences: dict[str, tuple[int, int]] = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{first}' as first_db (read_only)")
+        con.execute(f"attach '{second}' as second_db (read_only)")
+        for table in tables:
+            if ignore_audit and table in RUN_COLUMNS:
+                continue
+            excluded = RUN_COLUMNS.get(table, ())
+            columns = ", ".join(
+                f'"{c}"'
+                for c in con.sql(f"select * from first_db.{table} limit 0").columns
+                if c not in excluded
+            )
+
+            def only_in(left: str, right: str, table: str = table, columns: str = columns) -> int:
+                sql = f"select {columns} from {left}.{table} except all select {columns} from {right}.{table}"
+                return con.execute(f"select count(*) from ({sql})").fetchone()[0]
+
+            counts = (only_in("first_db", "second_db"), only_in("second_db", "first_db"))
+            if counts != (0, 0):
+                differences[table] = counts
+    return differences
+
+
+@pytest.fixture(scope="module")
+def incremental_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny landing zone without its last crawl day, run; then the day put back and run again."""
+    scratch = tmp_path_factory.mktemp("incremental")
+    raw = link_copy(tiny_raw, scratch / "raw")
+    day = last_crawl_day(raw)
+    held_out = scratch / day.name
+    day.rename(held_out)
+    warehouse = scratch / "warehouse"
+    run_pipeline(raw, warehouse)
+    held_out.rename(day)
+    run_pipeline(raw, warehouse)
+    return warehouse
+
+
+def test_incremental_run_equals_full_run(incremental_warehouse: Path, tiny_warehouse: Path) -> None:
+    # the second run was incremental: the build database and its incremental state were kept
+    with duckdb.connect(str(build_db_path(incremental_warehouse)), read_only=True) as con:
+        sql = "select count(distinct loaded_at) from staging.stg_crawl__observations"
+        assert con.execute(sql).fetchone()[0] == 2
+    differences = table_differences(analyst_db_path(incremental_warehouse), analyst_db_path(tiny_warehouse))
+    assert differences == {}
+
+
+def test_incremental_state_equals_full_build(incremental_warehouse: Path, tiny_warehouse: Path) -> None:
+    """The incremental models themselves (every crawl row loaded once, the same copy kept of every
+    observation, the same copies counted), apart from the load batch stamps."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{build_db_path(incremental_warehouse)}' as incremental_db (read_only)")
+        con.execute(f"attach '{build_db_path(tiny_warehouse)}' as full_db (read_only)")
+        for table in (
+            "staging.stg_crawl__observations",
+            "intermediate.int_observations_deduplicated",
+            "intermediate.int_price_texts_parsed",
+            "intermediate.int_location_texts_normalized",
+        ):
+            columns = ", ".join(
+                f'"{c}"'
+                for c in con.sql(f"select * from full_db.{table} limit 0").columns
+                if c != "loaded_at"
+            )
+            for left, right in (("incremental_db", "full_db"), ("full_db", "incremental_db")):
+                sql = f"select {columns} from {left}.{table} except all select {columns} from {right}.{table}"
+                assert con.execute(f"select count(*) from ({sql})").fetchone()[0] == 0, (table, left)
+
+
+def snapshot(warehouse: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(analyst_db_path(warehouse), target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def redelivery_warehouse(incremental_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    scratch = tmp_path_factory.mktemp("redelivery")
+    warehouse = scratch / "warehouse"
+    shutil.copytree(incremental_warehouse, warehouse)
+    return warehouse
+
+
+def test_redelivered_day_changes_no_analyst_table(
+    redelivery_warehouse: Path, tiny_raw: Path, tmp_path: Path
+) -> None:
+    raw = link_copy(tiny_raw, tmp_path / "raw")
+    day = last_crawl_day(raw)
+    before = snapshot(redelivery_warehouse, tmp_path / "before.duckdb")
+
+    # 1. the day's files again, byte for byte, under new names
+    originals = sorted(p for p in day.iterdir() if p.is_file())
+    for path in originals:
+        shutil.copy2(path, day / f"redelivered_{path.name}")
+    run_pipeline(raw, redelivery_warehouse)
+    assert table_differences(before, analyst_db_path(redelivery_warehouse), ignore_audit=True) == {}
+
+    # 2. the same rows in other bytes: re-compressed, and decompressed
+    gzipped = [p for p in originals if p.name.endswith(".jsonl.gz")]
+    assert gzipped, "the tiny day has a .jsonl.gz file"
+    for path in gzipped:
+        content = gzip.decompress(path.read_bytes())
+        (day / f"regzipped_{path.name}").write_bytes(gzip.compress(content, compresslevel=1, mtime=0))
+        (day / f"plain_{path.name.removesuffix('.gz')}").write_bytes(content)
+    run_pipeline(raw, redelivery_warehouse)
+    assert table_differences(before, analyst_db_path(redelivery_warehouse), ignore_audit=True) == {}
+
+    # the audit records the re-deliveries, and nothing else changed in it
+    with duckdb.connect() as con:
+        con.execute(f"attach '{before}' as before_db (read_only)")
+        con.execute(f"attach '{analyst_db_path(redelivery_warehouse)}' as after_db (read_only)")
+        new_paths = {
+            row[0]
+            for row in con.sql(
+                "select file_path from after_db.audit_ingest_files"
+                " except select file_path from before_db.audit_ingest_files"
+            ).fetchall()
+        }
+        assert {Path(p).name.split("_", 1)[0] for p in new_paths} == {"redelivered", "regzipped", "plain"}
+        loaded = con.execute(
+            "select coalesce(sum(rows_loaded), 0) from after_db.audit_ingest_files"
+            " where file_path in (select unnest(?))",
+            [sorted(new_paths)],
+        ).fetchone()[0]
+    assert loaded == 0
+
+
+def test_redelivered_bronze_rows_are_merged_not_added(incremental_warehouse: Path, tmp_path: Path) -> None:
+    """Below ingest's duplicate check: a bronze file re-delivering rows already loaded, once as a
+    later copy and once as an earlier one (which then wins the copy ranking), changes no analyst
+    table; the de-duplicated observations count the extra copies."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(incremental_warehouse, warehouse)
+    before = snapshot(warehouse, tmp_path / "before.duckdb")
+    bronze = warehouse / "bronze" / "crawl_observations"
+    source = max(
+        (p for p in bronze.glob("*.parquet") if p.name != "_empty.parquet"), key=lambda p: p.stat().st_size
+    )
+    rows = pl.read_parquet(source)
+    assert rows.height > 0
+    for name, mtime in (("late", datetime(2030, 1, 1)), ("early", datetime(2000, 1, 1))):
+        copy = rows.with_columns(
+            pl.lit(f"{name}{'0' * 60}"[:64]).alias("file_hash"),
+            (pl.lit(f"crawl/redelivered/{name}_") + pl.col("file_path").str.split("/").list.last()).alias(
+                "file_path"
+            ),
+            pl.lit(mtime).cast(rows.schema["file_mtime"]).alias("file_mtime"),
+        )
+        copy.write_parquet(bronze / f"{name}0000000000000.parquet")
+        build_and_publish(warehouse)
+        assert table_differences(before, analyst_db_path(warehouse), ignore_audit=True) == {}
+    with duckdb.connect(str(build_db_path(warehouse)), read_only=True) as con:
+        winners = con.sql(
+            "select file_path like 'crawl/redelivered/early_%' as early,"
+            " file_path like 'crawl/redelivered/late_%' as late,"
+            " min(delivered_copies) as copies, count(*) as keys"
+            " from intermediate.int_observations_deduplicated where file_path like 'crawl/redelivered/%'"
+            " group by all"
+        ).fetchall()
+    # the early copy won every key of the file; each key now counts (at least) three copies
+    assert [(early, late) for early, late, _, _ in winners] == [(True, False)]
+    assert winners[0][2] >= 3

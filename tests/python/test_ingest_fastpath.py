@@ -1,0 +1,125 @@
+"""The fixed-schema JSON Lines fast path (crawl.py `_read_fixed_schema`) gives exactly what the
+exact path gives, or declines; and discovery reuses the audit's content hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from landing import crawl_record, json_line, jsonl_bytes, land
+from waybill_watch.ingest import crawl, discover
+from waybill_watch.ingest.discover import LandedFile
+
+
+def _landed(path: Path) -> LandedFile:
+    return LandedFile(path, path.name, "crawl", path.stat().st_size, dt.datetime(2026, 3, 5), "x")
+
+
+def _exact(landed: LandedFile, monkeypatch: pytest.MonkeyPatch) -> crawl.ParsedFile:
+    with monkeypatch.context() as patched:
+        patched.setattr(crawl, "_read_fixed_schema", lambda data: None)
+        return crawl.read_jsonl(landed)
+
+
+PLAIN = [
+    crawl_record(listing_id=f"L-{i}", price_amount=0.04 * i, price_per_records=1, http_status=200)
+    for i in range(1, 6)
+]
+TAKEN = {
+    "plain": PLAIN,
+    "numbers in text fields": [crawl_record(listing_id=12.0), crawl_record(listing_id=2900000078)],
+    "numbers given as text": [crawl_record(price_amount=" 0.04 ", http_status="404")],
+    "null values and missing optional keys": [
+        crawl_record(seller=None, sample_records=None),
+        {k: v for k, v in crawl_record().items() if k not in ("title", "seller")},
+    ],
+    "an unknown key on the first lines": [crawl_record(channel_members=10) for _ in range(3)],
+    "empty and mixed sample lists": [
+        crawl_record(sample_records=[]),
+        crawl_record(sample_records=[1, None, "x"]),
+    ],
+}
+DECLINED = {
+    "an unknown key first seen later": [*PLAIN[:4] * 3, crawl_record(late_key="x")],
+    "a list in a required field": [crawl_record(url=["https://x"])],
+    "an object in a text field": [crawl_record(title={"a": 1})],
+    "a boolean": [crawl_record(site=True)],
+    "a key and its colon apart": None,
+    "a duplicated key": None,
+    "a required field never given": [{k: v for k, v in crawl_record().items() if k != "run_id"}],
+    "a required field null on every line": [crawl_record(run_id=None)],
+    "samples given as one text": [crawl_record(sample_records="one")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAKEN))
+def test_fast_path_equals_exact_path(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = land(tmp_path / "a.jsonl", jsonl_bytes([json_line(r) for r in TAKEN[case]]), 1)
+    assert crawl._read_fixed_schema(path.read_bytes()) is not None, "fast path expected"
+    fast, exact = crawl.read_jsonl(_landed(path)), _exact(_landed(path), monkeypatch)
+    assert_frame_equal(fast.rows, exact.rows)
+    assert (fast.rows_read, fast.encoding, fast.unknown_columns) == (
+        exact.rows_read,
+        exact.encoding,
+        exact.unknown_columns,
+    )
+    assert fast.quarantined.height == exact.quarantined.height == 0
+
+
+@pytest.mark.parametrize("case", sorted(DECLINED))
+def test_fast_path_declines_what_it_cannot_prove(case: str, tmp_path: Path) -> None:
+    records = DECLINED[case]
+    if case == "a key and its colon apart":
+        lines = [
+            json_line(crawl_record()),
+            json.dumps(crawl_record(), ensure_ascii=False).replace('"url":', '"url" :'),
+        ]
+    elif case == "a duplicated key":
+        lines = [json_line(crawl_record())[:-1] + ', "site": "other.example"}']
+    else:
+        assert records is not None
+        lines = [json_line(r) for r in records]
+    assert crawl._read_fixed_schema(jsonl_bytes(lines)) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        jsonl_bytes([json_line(crawl_record())], encoding="gb18030").replace(b"\xe5", b"\xff", 1),
+        b"\xef\xbb\xbf" + jsonl_bytes([json_line(crawl_record())]),
+        jsonl_bytes([json_line(crawl_record()), "", json_line(crawl_record())]),
+        jsonl_bytes([json_line(crawl_record()), "{not json"]),
+        jsonl_bytes([json_line(crawl_record()), "[1, 2]"]),
+        b"",
+    ],
+    ids=["not utf-8", "bom", "blank line", "malformed line", "not an object", "empty"],
+)
+def test_fast_path_leaves_odd_files_to_the_exact_path(data: bytes) -> None:
+    assert crawl._read_fixed_schema(data) is None
+
+
+def test_discovery_hashes_only_new_or_changed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = tmp_path / "raw"
+    first = land(raw / "crawl" / "2026-03-05" / "a.jsonl", jsonl_bytes([json_line(crawl_record())]), 1)
+    land(raw / "crawl" / "2026-03-05" / "b.jsonl", jsonl_bytes([json_line(crawl_record(listing_id="2"))]), 2)
+    files = discover.discover_files(raw)
+    known = {(f.rel_path, f.size, f.mtime): f.content_hash for f in files}
+    hashed: list[Path] = []
+    original = discover.file_sha256
+    monkeypatch.setattr(discover, "file_sha256", lambda path: hashed.append(path) or original(path))
+    assert discover.discover_files(raw, known) == files
+    assert hashed == []
+    land(first, jsonl_bytes([json_line(crawl_record(listing_id="3"))]), 3)  # changed: new size and mtime
+    again = {f.rel_path: f.content_hash for f in discover.discover_files(raw, known)}
+    assert hashed == [first]
+    assert (
+        again["crawl/2026-03-05/a.jsonl"]
+        == original(first)
+        != known[(files[0].rel_path, files[0].size, files[0].mtime)]
+    )
+    assert pl.Series(list(again.values())).n_unique() == 2
