@@ -64,3 +64,60 @@
         {%- for path in paths %}'{{ path | replace("'", "''") }}'{{ ',' if not loop.last }}{% endfor -%}
     ], union_by_name = true, filename = true)
 {%- endmacro %}
+
+{#- The distinct values of `column` among the rows of `relation` (an upstream incremental model
+    stamped with `loaded_at`) in batches newer than the watermark of the model being built, as a
+    list of SQL literals (`cast('…' as <data_type>)`); an empty list on a full build. A state model
+    recomputes only the periods (days, months) the new batches touch, and the literals let DuckDB
+    skip the row groups of other periods (docs/marts.md "Incremental runs"). -#}
+{% macro new_batch_values(relation, column, data_type='date') -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set sql -%}
+        select distinct cast({{ column }} as {{ dbt.type_string() }})
+        from {{ relation }}
+        where {{ is_new_batch() }} and {{ column }} is not null
+        order by 1
+    {%- endset -%}
+    {%- set literals = [] -%}
+    {%- for value in run_query(sql).columns[0].values() -%}
+        {%- do literals.append("cast('" ~ value ~ "' as " ~ data_type ~ ")") -%}
+    {%- endfor -%}
+    {{ return(literals) }}
+{%- endmacro %}
+
+{#- `column in (literals…)`; false for an empty list (no new batch: nothing to recompute). -#}
+{% macro in_literals(column, literals) -%}
+    {%- if literals | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in ({{ literals | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- How many rows of `relation` (int_observations_deduplicated) the batches newer than the watermark
+    of the model being built re-chose: rows of (listing, instant) keys that were already there before
+    those batches (`first_loaded_at` not newer than the watermark; a re-delivered copy). A state model
+    merges only new keys into its rows; the periods such rows touch are recomputed from all their
+    observations instead (a re-chosen copy may change a value already aggregated). 0 on a full build. -#}
+{% macro count_rechosen_rows(relation) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- set sql -%}
+        select count(*) from {{ relation }}
+        where {{ is_new_batch() }} and not {{ is_new_key() }}
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- Rows whose (listing, instant) key first arrived in a batch newer than the model's watermark. -#}
+{% macro is_new_key() -%}
+    {%- if is_incremental() -%}
+        {%- set watermark = incremental_watermark('loaded_at') -%}
+        (first_loaded_at > {{ watermark }} or {{ watermark }} is null)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

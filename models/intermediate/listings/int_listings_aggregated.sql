@@ -1,12 +1,17 @@
 {#- One row per listing (SPEC §5): lifecycle (first seen, last live, removed: explicit or inferred)
     and the listing's attributes, each from its latest observation that carries the field.
-    Times are Asia/Shanghai wall time; with a fixed UTC+8 offset their order is the instants' order. -#}
+    Times are Asia/Shanghai wall time; with a fixed UTC+8 offset their order is the instants' order.
+
+    Built from the listing × month state (int_listing_months_aggregated), not from every observation:
+    minima and maxima of the months, counts summed, and each latest attribute from the month whose
+    latest observation carrying it is the latest (its `*_at` time) — exactly the aggregate over the
+    observations (docs/marts.md "Incremental runs"). -#}
 
 with
 
-observations as (
+listing_months as (
 
-    select * from {{ ref('int_observations_deduplicated') }}
+    select * from {{ ref('int_listing_months_aggregated') }}
 
 ),
 
@@ -22,16 +27,16 @@ lifecycle as (
         listing_key,
         max(site) as site,
         max(channel) as channel,
-        min(fetched_at_local) as first_seen_at,
-        max(case when not is_removal_fetch then fetched_at_local end) as last_seen_at,
-        max(fetched_at_local) as last_fetched_at,
-        max(fetched_date_local) as last_fetched_date,
-        min(case when is_removal_fetch then fetched_at_local end) as explicit_removed_at,
-        cast(count(*) as {{ dbt.type_bigint() }}) as observation_count,
-        cast(sum(delivered_copies) as {{ dbt.type_bigint() }}) as delivered_rows,
+        min(first_fetched_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        max(last_fetched_at) as last_fetched_at,
+        max(last_fetched_date) as last_fetched_date,
+        min(explicit_removed_at) as explicit_removed_at,
+        cast(sum(observations) as {{ dbt.type_bigint() }}) as observation_count,
+        cast(sum(delivered_rows) as {{ dbt.type_bigint() }}) as delivered_rows,
         cast(max(sample_record_count) as {{ dbt.type_int() }}) as sample_record_count,
         max(case when has_unmasked_samples then 1 else 0 end) = 1 as has_unmasked_samples
-    from observations
+    from listing_months
     group by listing_key
 
 ),
@@ -75,24 +80,22 @@ inferred_removals as (
 
 latest_attributes as (
 
-    {#- each attribute from the listing's latest observation that carries it (SPEC §5);
-        region and city, and the price with its outlier flag and text, come from one row -#}
-    {%- set at = 'fetched_at_local' %}
-    {%- set has_region = "region_code is not null and region_code <> 'unknown'" %}
-    {%- set has_price = 'unit_price_cny is not null' %}
+    {#- each attribute from the listing's latest observation that carries it (SPEC §5): per month
+        the latest such observation's value and time, so the month with the greatest time holds
+        it; region and city, and the price with its outlier flag and text, come from one row -#}
     select
         listing_key,
-        {{ latest_value('region_code', at, has_region) }} as region_code,
-        {{ latest_value('city_code', at, has_region) }} as city_code,
-        {{ latest_value('carrier_codes', at, "carrier_codes is not null and carrier_codes <> 'UNKNOWN'") }}
-            as carrier_codes,
-        {{ latest_value('freshness', at, "freshness is not null and freshness <> 'unknown'") }} as freshness,
-        {{ latest_value('seller_key', at, 'seller_key is not null') }} as seller_key,
-        {{ latest_value('records_offered', at, 'records_offered is not null') }} as records_offered,
-        {{ latest_value('unit_price_cny', at, has_price) }} as unit_price_cny,
-        {{ latest_value('is_price_outlier', at, has_price) }} as is_price_outlier,
-        {{ latest_value('price_text', at, has_price) }} as price_text
-    from observations
+        {{ latest_value('region_code', 'region_at', 'region_at is not null') }} as region_code,
+        {{ latest_value('city_code', 'region_at', 'region_at is not null') }} as city_code,
+        {{ latest_value('carrier_codes', 'carrier_codes_at', 'carrier_codes_at is not null') }} as carrier_codes,
+        {{ latest_value('freshness', 'freshness_at', 'freshness_at is not null') }} as freshness,
+        {{ latest_value('seller_key', 'seller_at', 'seller_at is not null') }} as seller_key,
+        {{ latest_value('records_offered', 'records_offered_at', 'records_offered_at is not null') }}
+            as records_offered,
+        {{ latest_value('unit_price_cny', 'price_at', 'price_at is not null') }} as unit_price_cny,
+        {{ latest_value('is_price_outlier', 'price_at', 'price_at is not null') }} as is_price_outlier,
+        {{ latest_value('price_text', 'price_at', 'price_at is not null') }} as price_text
+    from listing_months
     group by listing_key
 
 ),

@@ -6,7 +6,8 @@
     (listing, instant) they touch, ranks them together with the copy kept so far, which stands for
     the `delivered_copies` it already counted. Every bronze row enters exactly once, whatever its
     fetch date, so a late file of any age and a re-delivery are merged exactly as a full build would
-    rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice. -#}
+    rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice.
+    `first_loaded_at` tells the state models downstream a new key from a re-chosen one. -#}
 {{
     config(
         materialized='incremental',
@@ -34,7 +35,8 @@ new_rows as (
         {%- for column in columns %}
         {{ column }},
         {%- endfor %}
-        cast(1 as {{ dbt.type_bigint() }}) as copies
+        cast(1 as {{ dbt.type_bigint() }}) as copies,
+        loaded_at as first_loaded_at
     from {{ ref('int_observations_enriched') }}
     where {{ is_new_batch() }}
 
@@ -56,7 +58,8 @@ kept_rows as (
         {%- for column in columns %}
         kept.{{ column }},
         {%- endfor %}
-        kept.delivered_copies as copies
+        kept.delivered_copies as copies,
+        kept.first_loaded_at
     from {{ this }} as kept
     inner join touched_keys
         on
@@ -97,7 +100,10 @@ ranked as (
         ) as delivered_copies,
         max(candidates.loaded_at) over (
             partition by candidates.listing_key, candidates.fetched_at_utc
-        ) as batch_loaded_at
+        ) as batch_loaded_at,
+        min(candidates.first_loaded_at) over (
+            partition by candidates.listing_key, candidates.fetched_at_utc
+        ) as key_first_loaded_at
     from candidates
 
 ),
@@ -147,7 +153,9 @@ final as (
         is_removal_fetch,
         cast(delivered_copies as {{ dbt.type_bigint() }}) as delivered_copies,
         -- the latest load batch that delivered a copy: the run that (re)chose this row
-        batch_loaded_at as loaded_at
+        batch_loaded_at as loaded_at,
+        -- the load batch that first delivered this (listing, instant): later batches only re-chose it
+        key_first_loaded_at as first_loaded_at
     from ranked
     where copy_rank = 1
 

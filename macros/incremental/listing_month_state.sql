@@ -1,0 +1,107 @@
+{#- The listing × month state (int_listing_months_aggregated; docs/marts.md "Incremental runs").
+    Every column has two aggregates: over a pair's observations, and over states of the same pair
+    (an earlier state and the state of new observations) — they give the same result, so merging new
+    observations into a state is exact. Each latest value is kept with the time of the observation
+    that gave it (`*_at`); a listing's fetch instants are unique, so the latest by that time is exact. -#}
+
+{#- The columns: `latest_groups` = (value columns, their time column, the condition on an observation);
+    `columns` = (name, aggregate over observations, aggregate over states). -#}
+{% macro listing_month_state_spec() %}
+{%- set at = 'fetched_at_local' %}
+{#- latest values: (value columns, time column, condition on an observation) -#}
+{%- set latest_groups = [
+    (['region_code', 'city_code'], 'region_at', "region_code is not null and region_code <> 'unknown'"),
+    (['carrier_codes'], 'carrier_codes_at', "carrier_codes is not null and carrier_codes <> 'UNKNOWN'"),
+    (['freshness'], 'freshness_at', "freshness is not null and freshness <> 'unknown'"),
+    (['seller_key'], 'seller_at', 'seller_key is not null'),
+    (['records_offered'], 'records_offered_at', 'records_offered is not null'),
+    (['unit_price_cny', 'is_price_outlier', 'price_text'], 'price_at', 'unit_price_cny is not null'),
+    (['live_unit_price_cny'], 'live_price_at',
+        'is_live and unit_price_cny is not null and not coalesce(is_price_outlier, false)'),
+    (['live_records_offered'], 'live_records_offered_at', 'is_live and records_offered is not null'),
+] %}
+{%- set live_sources = {'live_unit_price_cny': 'unit_price_cny', 'live_records_offered': 'records_offered'} %}
+{#- other columns: (name, aggregate over observations, aggregate over states) -#}
+{%- set columns = [
+    ('quarter_start', 'max(quarter_start)', 'max(quarter_start)'),
+    ('site', 'max(site)', 'max(site)'),
+    ('channel', 'max(channel)', 'max(channel)'),
+    ('first_fetched_at', 'min(fetched_at_local)', 'min(first_fetched_at)'),
+    ('last_seen_at', 'max(case when not is_removal_fetch then fetched_at_local end)', 'max(last_seen_at)'),
+    ('last_fetched_at', 'max(fetched_at_local)', 'max(last_fetched_at)'),
+    ('last_fetched_date', 'max(fetched_date_local)', 'max(last_fetched_date)'),
+    ('explicit_removed_at', 'min(case when is_removal_fetch then fetched_at_local end)', 'min(explicit_removed_at)'),
+    ('observations', 'cast(count(*) as ' ~ dbt.type_bigint() ~ ')', 'cast(sum(observations) as ' ~ dbt.type_bigint() ~ ')'),
+    ('delivered_rows', 'cast(sum(delivered_copies) as ' ~ dbt.type_bigint() ~ ')',
+        'cast(sum(delivered_rows) as ' ~ dbt.type_bigint() ~ ')'),
+    ('sample_record_count', 'cast(max(sample_record_count) as ' ~ dbt.type_int() ~ ')',
+        'cast(max(sample_record_count) as ' ~ dbt.type_int() ~ ')'),
+    ('has_unmasked_samples', 'max(case when has_unmasked_samples then 1 else 0 end) = 1',
+        'max(case when has_unmasked_samples then 1 else 0 end) = 1'),
+    ('is_active', 'max(case when is_live then 1 else 0 end) = 1', 'max(case when is_active then 1 else 0 end) = 1'),
+    ('observed_days', bit_set_union(bit_set_of('extract(day from fetched_date_local) - 1')),
+        bit_set_union('observed_days')),
+] %}
+
+{{ return({'at': at, 'latest_groups': latest_groups, 'live_sources': live_sources, 'columns': columns}) }}
+{%- endmacro %}
+
+{#- The state of every (listing, month) of the observations in `relation`. -#}
+{% macro listing_month_states(relation) %}
+{%- set spec = listing_month_state_spec() %}
+{%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
+    select
+        listing_key,
+        month_start,
+        {%- for name, from_observations, _ in columns %}
+        {{ from_observations }} as {{ name }},
+        {%- endfor %}
+        {%- for values, value_at, condition in latest_groups %}
+        {%- for value in values %}
+        {{ latest_value(live_sources.get(value, value), at, condition) }} as {{ value }},
+        {%- endfor %}
+        max(case when {{ condition }} then {{ at }} end) as {{ value_at }},
+        {%- endfor %}
+        max(loaded_at) as loaded_at
+    from (
+        select
+            *,
+            -- live on sale: status active or sold out, and not a removal fetch (404/410 never counts)
+            coalesce(status, 'active') in ('active', 'sold_out') and not is_removal_fetch as is_live
+        from {{ relation }}
+    ) as observations
+    group by listing_key, month_start
+{%- endmacro %}
+
+{#- States of the same pairs in `relation` combined into one per pair. -#}
+{% macro listing_month_states_combined(relation) %}
+{%- set spec = listing_month_state_spec() %}
+{%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
+    select
+        listing_key,
+        month_start,
+        {%- for name, _, from_states in columns %}
+        {{ from_states }} as {{ name }},
+        {%- endfor %}
+        {%- for values, value_at, _ in latest_groups %}
+        {%- for value in values %}
+        {{ latest_value(value, value_at, value_at ~ ' is not null') }} as {{ value }},
+        {%- endfor %}
+        max({{ value_at }}) as {{ value_at }},
+        {%- endfor %}
+        max(loaded_at) as loaded_at
+    from {{ relation }}
+    group by listing_key, month_start
+{%- endmacro %}
+
+{#- The state columns, in table order, qualified by `prefix`. -#}
+{% macro listing_month_state_columns(prefix) -%}
+{%- set spec = listing_month_state_spec() %}
+{%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
+    {{ prefix }}.listing_key, {{ prefix }}.month_start
+    {%- for name, _, _ in columns %}, {{ prefix }}.{{ name }}{% endfor %}
+    {%- for values, value_at, _ in latest_groups %}
+    {%- for value in values %}, {{ prefix }}.{{ value }}{% endfor %}, {{ prefix }}.{{ value_at }}
+    {%- endfor %}, {{ prefix }}.loaded_at
+{%- endmacro %}
+
