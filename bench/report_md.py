@@ -70,6 +70,12 @@ def _size_section(label: str, f: dict) -> list[str]:
 def _targets(sizes: dict) -> list[str]:
     lines = ["## Targets (issue 7)", "", "| target | measured | met? |", "|---|---|---|"]
     big = sizes.get("100M", {})
+    if not big:
+        lines += [
+            "| full run at 100M ≤ 1.5× DuckDB baseline | not measured yet | ? |",
+            "| full run at 100M peak memory < 4 GiB | not measured yet | ? |",
+            "| incremental daily run at 100M < 20 s | not measured yet | ? |",
+        ]
     if big.get("full_run") and big.get("duckdb_baseline"):
         full, base = big["full_run"], big["duckdb_baseline"]
         ratio = full["wall_s"] / base["wall_s"]
