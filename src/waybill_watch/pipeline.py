@@ -143,12 +143,15 @@ def build_args(warehouse_dir: Path) -> list[str]:
     `make test` (tests/python/test_staging_build.py, conftest's hand_warehouse), not every day.
     The incremental models keep state derived by the code that built it: when the project's
     models, macros, seeds or settings changed since the last successful build (or no fingerprint
-    was recorded), the build is a `--full-refresh`."""
+    was recorded), the build is a `--full-refresh`. Otherwise the seeds (and their tests) are as
+    the last build loaded them and are left out: most of a daily run is dbt's per-node overhead."""
     args = ["build", "--exclude-resource-type", "unit_test"]
+    if not build_db_path(warehouse_dir).exists():
+        return args
     fingerprint = _fingerprint_file(warehouse_dir)
-    if build_db_path(warehouse_dir).exists() and (
-        not fingerprint.exists() or fingerprint.read_text() != project_fingerprint()
-    ):
+    if fingerprint.exists() and fingerprint.read_text() == project_fingerprint():
+        args += ["--exclude", "resource_type:seed"]
+    else:
         args.append("--full-refresh")
     return args
 

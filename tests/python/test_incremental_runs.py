@@ -9,8 +9,10 @@ scratch directory, so the files keep their bytes and modification times.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import subprocess
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import polars as pl
 import pytest
 
 from waybill_watch.config import analyst_db_path, build_db_path
-from waybill_watch.pipeline import build_and_publish, run_pipeline
+from waybill_watch.pipeline import build_and_publish, build_args, project_fingerprint, run_pipeline
 
 # Columns of the audit table that name the run, not the data: an incremental history has other
 # run ids and ingest times than a single full run.
@@ -90,6 +92,30 @@ def test_incremental_run_equals_full_run(incremental_warehouse: Path, tiny_wareh
         assert con.execute(sql).fetchone()[0] == 2
     differences = table_differences(analyst_db_path(incremental_warehouse), analyst_db_path(tiny_warehouse))
     assert differences == {}
+
+
+def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
+    # the second run's dbt build: models and data tests, no seed reloaded (nor unit tests run)
+    results = json.loads(
+        (incremental_warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8")
+    )
+    kinds = Counter(result["unique_id"].split(".")[0] for result in results["results"])
+    assert kinds["seed"] == 0 and kinds["unit_test"] == 0
+    assert kinds["model"] >= 40 and kinds["test"] >= 100
+
+
+def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse"
+    first = build_args(warehouse)
+    assert "--full-refresh" not in first and "resource_type:seed" not in first
+    build_db_path(warehouse).parent.mkdir(parents=True)
+    build_db_path(warehouse).touch()
+    # a build database without the fingerprint of its code: rebuilt from scratch
+    assert "--full-refresh" in build_args(warehouse)
+    (warehouse / "build" / "project_fingerprint.txt").write_text(project_fingerprint())
+    assert build_args(warehouse)[-2:] == ["--exclude", "resource_type:seed"]
+    (warehouse / "build" / "project_fingerprint.txt").write_text("an older project")
+    assert "--full-refresh" in build_args(warehouse) and "resource_type:seed" not in build_args(warehouse)
 
 
 # Incremental models and the tables rebuilt from their state, compared without their load batch stamps.

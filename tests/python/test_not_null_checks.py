@@ -1,0 +1,80 @@
+"""The two ways the build checks required columns (macros/tests/test_not_null_columns.sql): one
+`not_null_columns` data test per model for the intermediate layer, and `constraints: not_null` on
+the contracted analyst tables, enforced by the database when the table is built. Both must fail on
+a null, not only pass on good data: a check that cannot fail is a defect."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from waybill_watch.config import build_db_path
+
+DEDUP_CHECK = "not_null_columns_int_observations_deduplicated_"
+
+
+def compiled_test_sql(warehouse: Path, prefix: str) -> str:
+    """The SQL dbt ran for the one data test whose name starts with `prefix`."""
+    results = json.loads((warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    matches = [r for r in results["results"] if r["unique_id"].split(".")[2].startswith(prefix)]
+    assert len(matches) == 1, [r["unique_id"] for r in matches]
+    assert matches[0]["status"] == "pass"
+    return matches[0]["compiled_code"]
+
+
+@pytest.fixture()
+def build_copy(hand_warehouse: Path, tmp_path: Path) -> Path:
+    # same file name: the compiled SQL names the database (waybill_watch.intermediate.…)
+    copy = tmp_path / build_db_path(hand_warehouse).name
+    shutil.copyfile(build_db_path(hand_warehouse), copy)
+    return copy
+
+
+def test_not_null_columns_names_each_column_with_nulls(hand_warehouse: Path, build_copy: Path):
+    sql = compiled_test_sql(hand_warehouse, DEDUP_CHECK)
+    with duckdb.connect(str(build_copy)) as con:
+        assert con.sql(sql).fetchall() == []
+        con.execute(
+            """
+            update intermediate.int_observations_deduplicated set site = null
+            where observation_key in (
+                select observation_key from intermediate.int_observations_deduplicated
+                order by observation_key limit 2
+            )
+            """
+        )
+        con.execute(
+            """
+            update intermediate.int_observations_deduplicated set region_code = null
+            where observation_key = (
+                select max(observation_key) from intermediate.int_observations_deduplicated
+            )
+            """
+        )
+        assert sorted(con.sql(sql).fetchall()) == [("region_code", 1), ("site", 2)]
+
+
+def test_contracted_analyst_tables_refuse_nulls(build_copy: Path):
+    with duckdb.connect(str(build_copy)) as con:
+        not_null = {
+            (table, column)
+            for table, column in con.sql(
+                """
+                select table_name, unnest(constraint_column_names)
+                from duckdb_constraints()
+                where schema_name = 'marts' and constraint_type = 'NOT NULL'
+                """
+            ).fetchall()
+        }
+        for required in [
+            ("fct_listings", "site"),
+            ("fct_listings", "first_seen_at"),
+            ("mart_market_quarterly", "listings_active"),
+        ]:
+            assert required in not_null
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("update marts.fct_listings set site = null")
