@@ -5,11 +5,12 @@
     or over an earlier state and new observations, is the value with the greatest time: exactly the
     latest over their observations (a listing's fetch instants are unique).
 
-    Incremental state (delete+insert on listing and month; docs/marts.md "Incremental runs"): a run
-    reads only the rows of the new load batches of int_observations_deduplicated. Where they are new
-    (listing, instant) keys, it merges their aggregate into the pair's row (minima, maxima, sums, day
-    sets and latest-by-time combine exactly). Pairs with a re-chosen key (a re-delivered copy, which
-    may change a value already aggregated) are recomputed from all their observations. -#}
+    Incremental state (delete+insert on listing and month; docs/marts.md "Incremental runs",
+    macros/incremental/merged_state.sql): a run reads only the rows of the new load batches of
+    int_observations_deduplicated. Where they are new (listing, instant) keys, it merges their
+    aggregate into the pair's row (minima, maxima, sums, day sets and latest-by-time combine exactly).
+    Pairs with a re-chosen key (a re-delivered copy, which may change a value already aggregated) are
+    recomputed from all their observations. -#}
 {{
     config(
         materialized='incremental',
@@ -19,107 +20,13 @@
     )
 }}
 
-{%- set deduplicated = ref('int_observations_deduplicated') %}
-
-{%- if is_incremental() %}
-{%- set rechosen_rows = count_rechosen_rows(deduplicated) %}
-{%- set rechosen_months = new_batch_values(deduplicated, 'month_start') if rechosen_rows > 0 else [] %}
-
-with
-
-batch_rows as (
-
-    -- the rows of the new load batches (DuckDB skips older row groups: loaded_at is a literal)
-    select * from {{ deduplicated }}
-    where {{ is_new_batch() }}
-
-),
-
-{%- if rechosen_rows > 0 %}
-
-rechosen_pairs as (
-
-    select distinct listing_key, month_start
-    from batch_rows
-    where not {{ is_new_key() }}
-
-),
-
-rechosen_observations as (
-
-    -- every observation of a pair with a re-chosen key
-    select deduplicated.*
-    from {{ deduplicated }} as deduplicated
-    inner join rechosen_pairs
-        on
-            deduplicated.listing_key = rechosen_pairs.listing_key
-            and deduplicated.month_start = rechosen_pairs.month_start
-    where {{ in_literals('deduplicated.month_start', rechosen_months) }}
-
-),
-
-recomputed as (
-    {{ listing_month_states('rechosen_observations') }}
-),
-
-{%- endif %}
-
-new_observations as (
-
-    select batch_rows.*
-    from batch_rows
-    {%- if rechosen_rows > 0 %}
-    left join rechosen_pairs
-        on
-            batch_rows.listing_key = rechosen_pairs.listing_key
-            and batch_rows.month_start = rechosen_pairs.month_start
-    where rechosen_pairs.listing_key is null
-    {%- endif %}
-
-),
-
-new_states as (
-    {{ listing_month_states('new_observations') }}
-),
-
-earlier_states as (
-
-    -- the state so far of the pairs the new keys touch
-    select {{ listing_month_state_columns('earlier') }}
-    from {{ this }} as earlier
-    inner join new_states
-        on
-            earlier.listing_key = new_states.listing_key
-            and earlier.month_start = new_states.month_start
-
-),
-
-both_states as (
-
-    select * from new_states
-    union all
-    select * from earlier_states
-
-),
-
-merged as (
-    {{ listing_month_states_combined('both_states') }}
-),
-
-final as (
-
-    select * from merged
-    {%- if rechosen_rows > 0 %}
-    union all
-    select * from recomputed
-    {%- endif %}
-
-)
-
-select * from final
-
-{%- else %}
-
-{{ listing_month_states(deduplicated) }}
-
-{%- endif %}
+{{
+    merged_state(
+        ref('int_observations_deduplicated'),
+        period_keys=['listing_key', 'month_start'],
+        state_period_keys=['listing_key', 'month_start'],
+        states=listing_month_states,
+        combined=listing_month_states_combined,
+        state_columns=listing_month_state_columns,
+    )
+}}
