@@ -3,7 +3,7 @@
 The new landing zone is a hard-link copy of the base one (same relative paths, same bytes,
 same modification times, so ingest sees every old file as already ingested) plus one crawl
 folder for the day after the last one. That day re-fetches the listings of the base's last
-crawl day (JSON Lines files), each several times at distinct instants, until it holds
+crawl day with JSON Lines files, each several times at distinct instants, until it holds
 `rows` observations: a national programme's ~400k fetches a day.
 
     .venv/bin/python bench/daily_delivery.py --raw RAW --out RAW_PLUS_ONE_DAY [--rows 400000]
@@ -27,6 +27,13 @@ SECONDS_PER_DAY = 86_400
 
 def last_crawl_day(raw: Path) -> dt.date:
     return max(dt.date.fromisoformat(p.name) for p in (raw / "crawl").iterdir() if p.is_dir())
+
+
+def last_jsonl_day(raw: Path) -> Path:
+    """The latest crawl folder holding JSON Lines files (some days of a landing zone are delivered
+    only as Parquet exports): the listings the added day re-fetches."""
+    folders = sorted((p for p in (raw / "crawl").iterdir() if p.is_dir()), reverse=True)
+    return next(f for f in folders if any(x.name.endswith((".jsonl", ".jsonl.gz")) for x in f.iterdir()))
 
 
 def _read_day(folder: Path) -> pl.DataFrame:
@@ -75,7 +82,7 @@ def deliver_one_day(raw: Path, out: Path, rows: int = DAY_ROWS) -> dict:
     subprocess.run(["cp", "-al", str(raw), str(out)], check=True)
     last = last_crawl_day(raw)
     day = last + dt.timedelta(days=1)
-    new_rows = day_rows(_read_day(raw / "crawl" / last.isoformat()), day, rows)
+    new_rows = day_rows(_read_day(last_jsonl_day(raw)), day, rows)
     files = write_day(new_rows, out / "crawl" / day.isoformat(), day)
     return {
         "day": day.isoformat(),

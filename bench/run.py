@@ -42,6 +42,24 @@ RESULTS = BENCH / "results.json"
 SIZES = {"1M": "small", "10M": "medium", "100M": "large"}
 PANDAS_SIZES = {"1M", "10M"}
 BASELINES = ("duckdb", "polars", "pandas")
+BASELINE_KEYS = tuple(f"{name}_baseline" for name in BASELINES)
+# Which baselines to run (WAYBILL_WATCH_BENCH_BASELINES, default all; pandas only at 1M and 10M).
+WANTED_BASELINES = os.environ.get("WAYBILL_WATCH_BENCH_BASELINES", ",".join(BASELINES)).split(",")
+# The DuckDB baseline's memory_limit (the pipeline's is 3GB, profiles.yml). At 100M with 3GB its
+# DISTINCT ON sort spilled more than the 56 GB of free disk this machine had, so the 100M tier
+# gives it more memory (WAYBILL_WATCH_BENCH_BASELINE_MEMORY); results.json records the limit.
+BASELINE_MEMORY = os.environ.get("WAYBILL_WATCH_BENCH_BASELINE_MEMORY", "3GB")
+# What one bench run measures per size (WAYBILL_WATCH_BENCH_PARTS, default both): the pipeline's
+# full and incremental runs, and the baselines. Measuring them in one go is the rule (ratios of
+# figures minutes apart); a part alone is for re-measuring one side, and results.md says so.
+PARTS = ("pipeline", "baselines", "build")
+PART_KEYS = {
+    "pipeline": ("full_run", "added_day", "incremental_run", "pipeline_measured_at"),
+    # `build` (never by default): the pipeline again on the bronze a `pipeline` part ingested, with
+    # the build and analyst databases removed: (a') dbt build + publish alone, then (b).
+    "build": ("full_run_build", "added_day", "incremental_run", "build_measured_at"),
+    "baselines": (*BASELINE_KEYS, "baselines_measured_at"),
+}
 # A baseline that runs longer than this is stopped; its ratio is then a lower bound.
 BASELINE_TIMEOUT_S = float(os.environ.get("WAYBILL_WATCH_BENCH_TIMEOUT", 3 * 3600))
 BENCH_ENV = {
@@ -104,7 +122,16 @@ def run_baseline(name: str, raw: Path, out: Path, log: Path) -> dict:
         shutil.rmtree(out)
     script = BENCH / "baselines" / f"{name}_baseline.py"
     result: Measurement = measure(
-        [sys.executable, str(script), "--raw", str(raw), "--out", str(out)],
+        [
+            sys.executable,
+            str(script),
+            "--raw",
+            str(raw),
+            "--out",
+            str(out),
+            "--memory-limit",
+            BASELINE_MEMORY,
+        ],
         log,
         BENCH_ENV,
         BASELINE_TIMEOUT_S,
@@ -113,45 +140,86 @@ def run_baseline(name: str, raw: Path, out: Path, log: Path) -> dict:
     if result.exit_code == 0:
         last = log.read_text(encoding="utf-8").strip().splitlines()[-1]
         tables = json.loads(last).get("tables", {})
-    return result.as_dict() | {"tables": tables}
+    return result.as_dict() | {"tables": tables, "memory_limit": BASELINE_MEMORY}
 
 
-def bench_size(label: str, scale: str) -> dict:
+def bench_size(label: str, scale: str, parts: set[str], earlier: dict) -> dict:
+    """The figures of one size. With only some `parts`, the other parts' figures are kept from the
+    `earlier` results of this size (and say when they were measured)."""
     raw = landing_zone(scale)
     work = WORK / scale
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
     rows = crawl_rows(raw)
     figures: dict = {
+        key: earlier[key] for part in PARTS if part not in parts for key in PART_KEYS[part] if key in earlier
+    }
+    figures |= {
         "scale": scale,
         "crawl_rows": rows,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    warehouse = work / "warehouse"
-
-    say(f"{label}: (a) full run on {rows:,} crawl rows")
-    figures["full_run"] = run_pipeline(raw, warehouse, work / "full_run.log")
-
-    say(f"{label}: (b) incremental run adding one day of {DAY_ROWS:,} observations")
-    plus_one = work / "raw_plus_one_day"
-    figures["added_day"] = deliver_one_day(raw, plus_one, DAY_ROWS)
-    figures["incremental_run"] = run_pipeline(plus_one, warehouse, work / "incremental_run.log")
-
-    for name in BASELINES:
-        if name == "pandas" and label not in PANDAS_SIZES:
-            continue
-        say(f"{label}: ({'cde'[BASELINES.index(name)]}) {name} baseline")
-        figures[f"{name}_baseline"] = run_baseline(name, raw, work / name, work / f"{name}_baseline.log")
-
-    base = figures["duckdb_baseline"]["wall_s"]
+    # Baselines first: their spill files are gone before the pipeline's warehouse (tens of GB at
+    # 100M) takes the disk.
+    if "baselines" in parts:
+        _bench_baselines(label, raw, work, figures)
+    if "pipeline" in parts:
+        _bench_pipeline(label, raw, work, rows, figures)
+    if "build" in parts:
+        _bench_build_on_bronze(label, raw, work, figures)
+    base = (figures.get("duckdb_baseline") or {}).get("wall_s")
     for _key, value in figures.items():
         if isinstance(value, dict) and "wall_s" in value:
             value["ratio_to_duckdb"] = round(value["wall_s"] / base, 2) if base else None
     figures["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    # The incremental warehouse and the extra day are large and rebuilt next time.
-    shutil.rmtree(plus_one, ignore_errors=True)
     return figures
+
+
+def _bench_pipeline(label: str, raw: Path, work: Path, rows: int, figures: dict) -> None:
+    warehouse = work / "warehouse"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    say(f"{label}: (a) full run on {rows:,} crawl rows")
+    figures["full_run"] = run_pipeline(raw, warehouse, work / "full_run.log")
+    figures["pipeline_measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if figures["full_run"]["exit_code"] != 0:
+        say(f"{label}: the full run failed (see {work / 'full_run.log'}); no incremental run")
+        figures.pop("incremental_run", None)
+        return
+    say(f"{label}: (b) incremental run adding one day of {DAY_ROWS:,} observations")
+    plus_one = work / "raw_plus_one_day"
+    figures["added_day"] = deliver_one_day(raw, plus_one, DAY_ROWS)
+    figures["incremental_run"] = run_pipeline(plus_one, warehouse, work / "incremental_run.log")
+    # The extra day is large and rebuilt next time.
+    shutil.rmtree(plus_one, ignore_errors=True)
+
+
+def _bench_build_on_bronze(label: str, raw: Path, work: Path, figures: dict) -> None:
+    warehouse = work / "warehouse"
+    if not (warehouse / "bronze").is_dir():
+        raise SystemExit(f"{label}: no ingested bronze in {warehouse}: run the pipeline part first")
+    for derived in ("build", "analyst.duckdb", "exports", "dbt_target", "tmp"):
+        path = warehouse / derived
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    say(f"{label}: (a') dbt build + publish on the ingested bronze of {warehouse}")
+    figures["full_run_build"] = run_pipeline(raw, warehouse, work / "full_run_build.log")
+    figures["build_measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if figures["full_run_build"]["exit_code"] != 0:
+        figures.pop("incremental_run", None)
+        return
+    say(f"{label}: (b) incremental run adding one day of {DAY_ROWS:,} observations")
+    plus_one = work / "raw_plus_one_day"
+    figures["added_day"] = deliver_one_day(raw, plus_one, DAY_ROWS)
+    figures["incremental_run"] = run_pipeline(plus_one, warehouse, work / "incremental_run.log")
+    shutil.rmtree(plus_one, ignore_errors=True)
+
+
+def _bench_baselines(label: str, raw: Path, work: Path, figures: dict) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    for name in BASELINES:
+        if (name == "pandas" and label not in PANDAS_SIZES) or name not in WANTED_BASELINES:
+            continue
+        say(f"{label}: ({'cde'[BASELINES.index(name)]}) {name} baseline")
+        figures[f"{name}_baseline"] = run_baseline(name, raw, work / name, work / f"{name}_baseline.log")
+    figures["baselines_measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def machine() -> dict:
@@ -178,12 +246,21 @@ def main() -> int:
     if unknown:
         print(f"unknown size(s) {', '.join(unknown)}: use {', '.join(SIZES)}", file=sys.stderr)
         return 2
+    parts = {
+        p.strip()
+        for p in os.environ.get("WAYBILL_WATCH_BENCH_PARTS", ",".join(PARTS)).split(",")
+        if p.strip()
+    }
+    if not parts or parts - set(PARTS):
+        print(f"WAYBILL_WATCH_BENCH_PARTS: use {', '.join(PARTS)}", file=sys.stderr)
+        return 2
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     results.setdefault("sizes", {})
     for label in wanted:
         started = time.perf_counter()
         host = machine()
-        figures = bench_size(label, SIZES[label])
+        earlier = results["sizes"].get(label, {}) if parts != {"pipeline", "baselines"} else {}
+        figures = bench_size(label, SIZES[label], parts, earlier)
         figures["machine"] = host
         figures["bench_seconds"] = round(time.perf_counter() - started, 1)
         results["sizes"][label] = figures

@@ -52,3 +52,17 @@
 {% macro snowflake__string_agg_distinct_sorted(expression, delimiter) -%}
     listagg(distinct {{ expression }}, {{ delimiter }}) within group (order by {{ expression }})
 {%- endmacro %}
+
+{#- A 64-bit hash of the values of `expressions` (a list), for grouping and filtering only: never
+    stored, never a key (collisions are possible and must be harmless where it is used). -#}
+{% macro hash64(expressions) -%}
+    {{ return(adapter.dispatch('hash64', 'waybill_watch')(expressions)) }}
+{%- endmacro %}
+
+{% macro default__hash64(expressions) -%}
+    xxhash64({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__hash64(expressions) -%}
+    hash({{ expressions | join(', ') }})
+{%- endmacro %}

@@ -7,7 +7,9 @@
     the `delivered_copies` it already counted. Every bronze row enters exactly once, whatever its
     fetch date, so a late file of any age and a re-delivery are merged exactly as a full build would
     rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice.
-    `first_loaded_at` tells the state models downstream a new key from a re-chosen one. -#}
+    `first_loaded_at` tells the state models downstream a new key from a re-chosen one.
+    A full build ranks only the copies of keys delivered more than once (see below): ranking every
+    row spilled ~40 GB to disk at 100M rows. -#}
 {{
     config(
         materialized='incremental',
@@ -76,37 +78,69 @@ candidates as (
 
 ),
 
+{{ ranked_copies('candidates') }}
+
 {% else %}
+
+{#- A full build: most (listing, instant) keys are delivered once, and ranking every row (a window
+    over the whole table) spills all of it to disk: ~40 GB at 100M rows, more than this machine
+    had. Only the rows of keys delivered more than once are ranked; the others are their key's
+    only copy. Repeated keys are found by a 64-bit hash of the key (a collision only sends a few
+    single copies through the ranking, which keeps them). -#}
+repeated_key_hashes as (
+
+    select {{ waybill_watch.hash64(['listing_key', 'fetched_at_utc']) }} as key_hash
+    from new_rows
+    group by {{ waybill_watch.hash64(['listing_key', 'fetched_at_utc']) }}
+    having count(*) > 1
+
+),
+
+flagged_rows as (
+
+    select
+        new_rows.*,
+        repeated_key_hashes.key_hash is not null as is_repeated_key
+    from new_rows
+    left join repeated_key_hashes
+        on {{ waybill_watch.hash64(['new_rows.listing_key', 'new_rows.fetched_at_utc']) }} = repeated_key_hashes.key_hash
+
+),
 
 candidates as (
 
-    select * from new_rows
+    -- the copies of repeated keys, to be ranked
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        copies,
+        first_loaded_at
+    from flagged_rows
+    where is_repeated_key
+
+),
+
+{{ ranked_copies('candidates') }}
+
+single_copies as (
+
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        copies,
+        first_loaded_at,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_rank,
+        copies as delivered_copies,
+        loaded_at as batch_loaded_at,
+        first_loaded_at as key_first_loaded_at
+    from flagged_rows
+    where not is_repeated_key
 
 ),
 
 {% endif %}
-
-ranked as (
-
-    -- the copy delivered first wins (earliest landed file, then path, then line): stable across runs
-    select
-        candidates.*,
-        row_number() over (
-            partition by candidates.listing_key, candidates.fetched_at_utc
-            order by candidates.file_mtime, candidates.file_path, candidates.line_no
-        ) as copy_rank,
-        sum(candidates.copies) over (
-            partition by candidates.listing_key, candidates.fetched_at_utc
-        ) as delivered_copies,
-        max(candidates.loaded_at) over (
-            partition by candidates.listing_key, candidates.fetched_at_utc
-        ) as batch_loaded_at,
-        min(candidates.first_loaded_at) over (
-            partition by candidates.listing_key, candidates.fetched_at_utc
-        ) as key_first_loaded_at
-    from candidates
-
-),
 
 final as (
 
@@ -156,7 +190,13 @@ final as (
         batch_loaded_at as loaded_at,
         -- the load batch that first delivered this (listing, instant): later batches only re-chose it
         key_first_loaded_at as first_loaded_at
-    from ranked
+    from (
+        select * from ranked
+        {%- if not is_incremental() %}
+        union all
+        select * from single_copies
+        {%- endif %}
+    ) as chosen
     where copy_rank = 1
 
 )
