@@ -17,11 +17,8 @@ Docs are written as static HTML under WAREHOUSE/data_docs/, then made self-conta
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import os
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from waybill_watch.ingest.docs_offline import make_offline
+from waybill_watch.preload import import_in_background
 
 SAMPLE_ROWS = 20_000
 DOCS_SITE = "bronze"
@@ -146,8 +144,7 @@ def _import_gx_in_background() -> None:
     """Importing great_expectations takes seconds; it overlaps with reading the files."""
     # Before the import: GX reads these at import time.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    if "great_expectations" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+    import_in_background("great_expectations")
 
 
 class BronzeValidator:
