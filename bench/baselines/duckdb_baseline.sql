@@ -189,6 +189,8 @@ FROM (SELECT DISTINCT freshness_text AS txt, lower(trim(freshness_text)) AS s FR
 
 -- observations: narrow, normalized, one per (listing, fetch instant); of several copies (overlapping crawlers,
 -- a re-delivered file) the one from the file that sorts last (day folder, then file name) is kept
+-- DuckDB would store a subplan read twice (every row) in its temp directory: keep it inlined
+SET disabled_optimizers = 'common_subplan';
 CREATE TABLE obs AS
 WITH j AS (
     SELECT c.lkey, c.site, c.ts, c.filename, CAST(c.ts AS DATE) AS d, CAST(date_trunc('month', c.ts) AS DATE) AS m,
@@ -219,7 +221,8 @@ WITH j AS (
 repeated AS (
     SELECT hash(lkey, ts) AS h FROM crawl_raw GROUP BY ALL HAVING count(*) > 1
 ),
-priced AS (
+-- read twice below: NOT MATERIALIZED, or DuckDB writes every row of it to its temp directory first
+priced AS NOT MATERIALIZED (
     SELECT j.* EXCLUDE (amount, currency), CASE WHEN j.amount > 0 THEN j.amount * fx.rate END AS price
     FROM j LEFT JOIN fx ON fx.month_start = j.m AND fx.currency = j.currency
 )
@@ -230,6 +233,7 @@ SELECT * EXCLUDE (filename) FROM (
     FROM priced SEMI JOIN repeated ON hash(priced.lkey, priced.ts) = repeated.h
     ORDER BY priced.lkey, priced.ts, priced.filename DESC
 );
+RESET disabled_optimizers;
 
 DROP TABLE crawl_raw;
 

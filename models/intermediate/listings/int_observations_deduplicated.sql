@@ -16,6 +16,8 @@
         incremental_strategy='delete+insert',
         unique_key='observation_key',
         on_schema_change='sync_all_columns',
+        pre_hook="{{ waybill_watch.keep_subplans_inlined() if not is_incremental() }}",
+        post_hook="{{ waybill_watch.restore_subplan_optimizer() if not is_incremental() }}",
     )
 }}
 
@@ -31,7 +33,7 @@
 
 with
 
-new_rows as (
+new_rows as {% if not is_incremental() %}{{ waybill_watch.inlined_cte() }} {% endif %}(
 
     select
         {%- for column in columns %}
@@ -86,7 +88,9 @@ candidates as (
     over the whole table) spills all of it to disk: ~40 GB at 100M rows, more than this machine
     had. Only the rows of keys delivered more than once are ranked; the others are their key's
     only copy. Repeated keys are found by a 64-bit hash of the key (a collision only sends a few
-    single copies through the ranking, which keeps them). -#}
+    single copies through the ranking, which keeps them). The row CTEs read more than once are
+    inlined (`inlined_cte`, and DuckDB's common-subplan optimizer is off for a full build: both
+    would store every row once more, in the temp directory). -#}
 repeated_key_hashes as (
 
     select {{ waybill_watch.hash64(['listing_key', 'fetched_at_utc']) }} as key_hash
@@ -96,7 +100,7 @@ repeated_key_hashes as (
 
 ),
 
-flagged_rows as (
+flagged_rows as {{ waybill_watch.inlined_cte() }} (
 
     select
         new_rows.*,
