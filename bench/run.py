@@ -184,10 +184,15 @@ def _bench_pipeline(label: str, raw: Path, work: Path, rows: int, figures: dict)
         say(f"{label}: the full run failed (see {work / 'full_run.log'}); no incremental run")
         figures.pop("incremental_run", None)
         return
+    _bench_added_day(label, raw, work, figures)
+
+
+def _bench_added_day(label: str, raw: Path, work: Path, figures: dict) -> None:
+    """(b): one more day of observations on top of the warehouse the full run left."""
     say(f"{label}: (b) incremental run adding one day of {DAY_ROWS:,} observations")
     plus_one = work / "raw_plus_one_day"
     figures["added_day"] = deliver_one_day(raw, plus_one, DAY_ROWS)
-    figures["incremental_run"] = run_pipeline(plus_one, warehouse, work / "incremental_run.log")
+    figures["incremental_run"] = run_pipeline(plus_one, work / "warehouse", work / "incremental_run.log")
     # The extra day is large and rebuilt next time.
     shutil.rmtree(plus_one, ignore_errors=True)
 
@@ -205,11 +210,7 @@ def _bench_build_on_bronze(label: str, raw: Path, work: Path, figures: dict) -> 
     if figures["full_run_build"]["exit_code"] != 0:
         figures.pop("incremental_run", None)
         return
-    say(f"{label}: (b) incremental run adding one day of {DAY_ROWS:,} observations")
-    plus_one = work / "raw_plus_one_day"
-    figures["added_day"] = deliver_one_day(raw, plus_one, DAY_ROWS)
-    figures["incremental_run"] = run_pipeline(plus_one, warehouse, work / "incremental_run.log")
-    shutil.rmtree(plus_one, ignore_errors=True)
+    _bench_added_day(label, raw, work, figures)
 
 
 def _bench_baselines(label: str, raw: Path, work: Path, figures: dict) -> None:
