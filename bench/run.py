@@ -53,6 +53,7 @@ BASELINE_MEMORY = os.environ.get("WAYBILL_WATCH_BENCH_BASELINE_MEMORY", "3GB")
 # full and incremental runs, and the baselines. Measuring them in one go is the rule (ratios of
 # figures minutes apart); a part alone is for re-measuring one side, and results.md says so.
 PARTS = ("pipeline", "baselines", "build")
+DEFAULT_PARTS = ("pipeline", "baselines")
 PART_KEYS = {
     "pipeline": ("full_run", "added_day", "incremental_run", "pipeline_measured_at"),
     # `build` (never by default): the pipeline again on the bronze a `pipeline` part ingested, with
@@ -249,7 +250,7 @@ def main() -> int:
         return 2
     parts = {
         p.strip()
-        for p in os.environ.get("WAYBILL_WATCH_BENCH_PARTS", ",".join(PARTS)).split(",")
+        for p in os.environ.get("WAYBILL_WATCH_BENCH_PARTS", ",".join(DEFAULT_PARTS)).split(",")
         if p.strip()
     }
     if not parts or parts - set(PARTS):
@@ -260,7 +261,7 @@ def main() -> int:
     for label in wanted:
         started = time.perf_counter()
         host = machine()
-        earlier = results["sizes"].get(label, {}) if parts != {"pipeline", "baselines"} else {}
+        earlier = results["sizes"].get(label, {}) if parts != set(DEFAULT_PARTS) else {}
         figures = bench_size(label, SIZES[label], parts, earlier)
         figures["machine"] = host
         figures["bench_seconds"] = round(time.perf_counter() - started, 1)
