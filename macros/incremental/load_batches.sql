@@ -36,24 +36,37 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The bronze Parquet files of `directory` that the model being built has not loaded yet (its
-    `bronze_file` column names the files it holds), as a list of paths; every file on a full build.
-    Bronze files are immutable and named by content hash (docs/bronze.md), so a file loaded once is
-    never read again. -#}
+{#- The bronze Parquet files of `directory` that no earlier run has merged, as a list of paths: those
+    not named in the file ledger int_bronze_files_loaded (every file on a full refresh, or when the
+    ledger does not exist yet). Bronze files are immutable and named by content hash (docs/bronze.md),
+    so a file merged once is never read again. The ledger is looked up by name, not `ref`: it is
+    built downstream of the staging model that calls this, after de-duplication, so a run that fails
+    before the ledger is written leaves its files to the next run. -#}
 {% macro new_bronze_files(directory) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
+    {%- set ledger = loaded_bronze_files_ledger() -%}
     {%- set sql -%}
         select file
         from glob('{{ directory }}/*.parquet')
         where parse_filename(file) <> '_empty.parquet'
-        {%- if is_incremental() %}
-            and parse_filename(file) not in (select distinct bronze_file from {{ this }})
+        {%- if ledger is not none %}
+            and parse_filename(file) not in (select bronze_file from {{ ledger }})
         {%- endif %}
         order by file
     {%- endset -%}
     {{ return(run_query(sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- The relation of the file ledger (int_bronze_files_loaded), or none on a full refresh or before
+    its first build. -#}
+{% macro loaded_bronze_files_ledger() -%}
+    {%- if flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.values() | selectattr('name', 'equalto', 'int_bronze_files_loaded') | first -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {%- endmacro %}
 
 {#- read_parquet over the given bronze files of `directory`, plus its `_empty.parquet` (full schema,

@@ -16,8 +16,13 @@
 
     `period_keys` and `state_period_keys` name the same period in the observations and in the
     state (fetched_date_local is a state's crawl_date); the last of them is a date column used to
-    let DuckDB skip row groups of other periods (inlined literals). -#}
-{% macro merged_state(relation, period_keys, state_period_keys, states, combined, state_columns) %}
+    let DuckDB skip row groups of other periods (inlined literals).
+
+    `full_build_slice` (a column of both, e.g. month_start): a full build aggregates one value of it
+    here and the others in `later_full_build_slices` (the model's post-hook), one statement each. One
+    group-by over every observation spilled more than 19 GB at 100M rows: rows arrive in bronze-file
+    order, so little aggregates before a spill; a month's groups fit in memory. -#}
+{% macro merged_state(relation, period_keys, state_period_keys, states, combined, state_columns, full_build_slice=none) %}
 
 {%- if is_incremental() %}
 {%- set rechosen_rows = count_rechosen_rows(relation) %}
@@ -127,6 +132,11 @@ final as (
 
 select * from final
 
+{%- elif full_build_slice is not none %}
+{%- set slices = slice_values(relation, full_build_slice) %}
+
+{{ states(slice_of(relation, full_build_slice, slices[0]) if slices else relation) }}
+
 {%- else %}
 
 {{ states(relation) }}
@@ -134,3 +144,45 @@ select * from final
 {%- endif %}
 
 {% endmacro %}
+
+{#- The post-hook of a model built by `merged_state` with a `full_build_slice`: after a full build
+    (which wrote the first value's states), the states of every other value, one insert each. In an
+    incremental run the table holds states of more than one value (or of the only one) and nothing
+    is done. Reads `this` at hook time, as `is_incremental()` would be true there after a first build. -#}
+{% macro later_full_build_slices(relation, column, states) %}
+    {%- if execute -%}
+        {%- set written = run_query('select count(distinct ' ~ column ~ ') from ' ~ this).columns[0].values()[0] -%}
+        {%- if written <= 1 -%}
+            {%- set done = slice_values(this, column) -%}
+            {%- for value in slice_values(relation, column) if value not in done -%}
+                {%- call statement('full_build_slice') -%}
+                    insert into {{ this }}
+                    {{ states(slice_of(relation, column, value)) }}
+                {%- endcall -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The distinct non-null values of the date column `column` in `relation`, as SQL literals, in order. -#}
+{% macro slice_values(relation, column) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set sql -%}
+        select distinct cast({{ column }} as {{ dbt.type_string() }})
+        from {{ relation }}
+        where {{ column }} is not null
+        order by 1
+    {%- endset -%}
+    {%- set literals = [] -%}
+    {%- for value in run_query(sql).columns[0].values() -%}
+        {%- do literals.append("cast('" ~ value ~ "' as date)") -%}
+    {%- endfor -%}
+    {{ return(literals) }}
+{%- endmacro %}
+
+{#- The rows of `relation` whose `column` is `literal`, as a derived table. -#}
+{% macro slice_of(relation, column, literal) -%}
+    (select * from {{ relation }} where {{ column }} = {{ literal }}) as sliced_rows
+{%- endmacro %}

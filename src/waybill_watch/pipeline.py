@@ -112,7 +112,11 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
             progress.update(step, completed=finished, description=f"dbt build ({finished} nodes)")
             pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
 
-    run_dbt(build_args(warehouse_dir), warehouse_dir, callbacks=[on_event])
+    args = build_args(warehouse_dir)
+    # A build that stops half-way (a failed test, a kill) leaves the incremental state of some models
+    # ahead of others: without the fingerprint, the next run rebuilds everything from bronze.
+    _fingerprint_file(warehouse_dir).unlink(missing_ok=True)
+    run_dbt(args, warehouse_dir, callbacks=[on_event])
     _fingerprint_file(warehouse_dir).write_text(project_fingerprint())
     progress.update(step, total=finished, completed=finished)
     return finished

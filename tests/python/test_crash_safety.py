@@ -77,6 +77,8 @@ def _evidence(point: str, warehouse: Path, pid: int) -> dict[str, object]:
         "new_day_bronze_rows": new_day_rows.height,
         "new_day_audited": audited.height,
         "half_written_analyst_db": (warehouse / f"analyst.duckdb.new-{pid}").exists(),
+        # without it the next build is a --full-refresh (pipeline.build_args)
+        "fingerprint_recorded": (warehouse / "build" / "project_fingerprint.txt").exists(),
     }
 
 
@@ -118,6 +120,9 @@ def test_each_kill_fell_inside_its_phase(story: CrashStory) -> None:
     assert ingest["new_day_audited"] == 0
     dbt = story.crashes["dbt"].evidence
     assert dbt["new_day_audited"] == 1  # this run's ingest completed before dbt started
+    # a build stopped half-way leaves no fingerprint: the next run rebuilds the incremental state
+    assert dbt["fingerprint_recorded"] is False
+    assert story.crashes["publish"].evidence["fingerprint_recorded"] is True
     assert story.crashes["publish"].evidence["half_written_analyst_db"] is True
     assert {c.evidence["returncode"] for c in story.crashes.values()} == {-signal.SIGKILL}
 

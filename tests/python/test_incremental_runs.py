@@ -88,7 +88,7 @@ def incremental_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFacto
 def test_incremental_run_equals_full_run(incremental_warehouse: Path, tiny_warehouse: Path) -> None:
     # the second run was incremental: the build database and its incremental state were kept
     with duckdb.connect(str(build_db_path(incremental_warehouse)), read_only=True) as con:
-        sql = "select count(distinct loaded_at) from staging.stg_crawl__observations"
+        sql = "select count(distinct loaded_at) from intermediate.int_bronze_files_loaded"
         assert con.execute(sql).fetchone()[0] == 2
     differences = table_differences(analyst_db_path(incremental_warehouse), analyst_db_path(tiny_warehouse))
     assert differences == {}
@@ -120,7 +120,7 @@ def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
 
 # Incremental models and the tables rebuilt from their state, compared without their load batch stamps.
 STATE_TABLES = (
-    "staging.stg_crawl__observations",
+    "intermediate.int_bronze_files_loaded",
     "intermediate.int_observations_deduplicated",
     "intermediate.int_price_texts_parsed",
     "intermediate.int_location_texts_normalized",
