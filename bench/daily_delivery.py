@@ -74,13 +74,14 @@ def write_day(rows: pl.DataFrame, folder: Path, day: dt.date) -> list[Path]:
     return written
 
 
-def deliver_one_day(raw: Path, out: Path, rows: int = DAY_ROWS) -> dict:
-    """Hard-link copy of `raw` at `out`, plus the next day's crawl folder; what was added."""
+def deliver_one_day(raw: Path, out: Path, rows: int = DAY_ROWS, after: dt.date | None = None) -> dict:
+    """Hard-link copy of `raw` at `out`, plus the crawl folder of the day after `raw`'s last crawl
+    day (or after `after`, when later: a warehouse that already holds an added day); what was added."""
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-al", str(raw), str(out)], check=True)
-    last = last_crawl_day(raw)
+    last = max(last_crawl_day(raw), after or dt.date.min)
     day = last + dt.timedelta(days=1)
     new_rows = day_rows(_read_day(last_jsonl_day(raw)), day, rows)
     files = write_day(new_rows, out / "crawl" / day.isoformat(), day)

@@ -4,6 +4,7 @@ delivery that ingest loads whole (bench/daily_delivery.py), issue 7."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +14,7 @@ sys.path.insert(0, str(BENCH))
 
 from daily_delivery import deliver_one_day, last_crawl_day  # noqa: E402
 from measure import measure  # noqa: E402
+from run import last_bronze_crawl_day  # noqa: E402
 from waybill_watch.ingest import ingest_raw  # noqa: E402
 
 
@@ -56,3 +58,14 @@ def test_added_day_is_new_files_only_and_ingests_whole(tiny_raw: Path, tmp_path:
     bronze = pl.read_parquet(tmp_path / "warehouse" / "bronze" / "crawl_observations" / "*.parquet")
     # Every fetch of a listing on the added day is at its own instant (distinct observations).
     assert bronze.select(pl.struct("site", "listing_id", "url", "fetched_at_utc").n_unique()).item() == 3_000
+
+    # A warehouse that already holds the added day (a `build` part after a `pipeline` part) gets the
+    # day after it: the same day again would be all duplicates at ingest, a run with nothing new.
+    held = last_bronze_crawl_day(tmp_path / "warehouse")
+    assert held is not None and held.isoformat() == added["day"]
+    again = deliver_one_day(tiny_raw, tmp_path / "raw_plus_two_days", rows=3_000, after=held)
+    assert again["day"] == (held + timedelta(days=1)).isoformat()
+    second_only = tmp_path / "second_day_only"
+    (second_only / "crawl").mkdir(parents=True)
+    (tmp_path / "raw_plus_two_days" / "crawl" / again["day"]).rename(second_only / "crawl" / again["day"])
+    assert ingest_raw(second_only, tmp_path / "warehouse").total("rows_loaded") == 3_000
