@@ -102,20 +102,45 @@ def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
     kinds = Counter(result["unique_id"].split(".")[0] for result in results["results"])
     assert kinds["seed"] == 0 and kinds["unit_test"] == 0
     assert kinds["model"] >= 40 and kinds["test"] >= 100
+    # the load batch's rows are tested in the staging and enriched views (left out of a full build)
+    assert batch_view_tests(incremental_warehouse) == {"pass": 6}
+
+
+BATCH_VIEWS = ("stg_crawl__observations", "int_observations_enriched")
+
+
+def batch_view_tests(warehouse: Path) -> dict[str, int]:
+    results = json.loads((warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    return dict(
+        Counter(
+            result["status"]
+            for result in results["results"]
+            if result["unique_id"].startswith("test.")
+            and any(name in result["unique_id"] for name in BATCH_VIEWS)
+            and "accepted_values" not in result["unique_id"]
+        )
+    )
+
+
+def test_full_build_leaves_out_the_batch_view_tests(tiny_warehouse: Path) -> None:
+    assert batch_view_tests(tiny_warehouse) == {}
 
 
 def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse"
-    first = build_args(warehouse)
-    assert "--full-refresh" not in first and "resource_type:seed" not in first
+    common = ["build", "--exclude-resource-type", "unit_test"]
+    full_build = [*common, "--full-refresh", "--exclude", "tag:crawl_batch"]
+    daily = [*common, "--exclude", "resource_type:seed"]
+    # no build database yet: a full build (seeds loaded, the batch views' tests left out)
+    assert build_args(warehouse) == full_build
     build_db_path(warehouse).parent.mkdir(parents=True)
     build_db_path(warehouse).touch()
     # a build database without the fingerprint of its code: rebuilt from scratch
-    assert "--full-refresh" in build_args(warehouse)
+    assert build_args(warehouse) == full_build
     (warehouse / "build" / "project_fingerprint.txt").write_text(project_fingerprint())
-    assert build_args(warehouse)[-2:] == ["--exclude", "resource_type:seed"]
+    assert build_args(warehouse) == daily
     (warehouse / "build" / "project_fingerprint.txt").write_text("an older project")
-    assert "--full-refresh" in build_args(warehouse) and "resource_type:seed" not in build_args(warehouse)
+    assert build_args(warehouse) == full_build
 
 
 # Incremental models and the tables rebuilt from their state, compared without their load batch stamps.
