@@ -18,10 +18,11 @@
     state (fetched_date_local is a state's crawl_date); the last of them is a date column used to
     let DuckDB skip row groups of other periods (inlined literals).
 
-    `full_build_slice` (a column of both, e.g. month_start): a full build aggregates one value of it
-    here and the others in `later_full_build_slices` (the model's post-hook), one statement each. One
-    group-by over every observation spilled more than 19 GB at 100M rows: rows arrive in bronze-file
-    order, so little aggregates before a spill; a month's groups fit in memory. -#}
+    `full_build_slice` (a month column of both, e.g. month_start): a full build aggregates the first
+    slice of months here (`full_build_slices`) and the others in `later_full_build_slices` (the
+    model's post-hook), one statement each. One group-by over every observation spilled more than
+    19 GB at 100M rows: little aggregates before a spill when rows arrive in bronze-file order;
+    ~10M observations' groups fit in memory. -#}
 {% macro merged_state(relation, period_keys, state_period_keys, states, combined, state_columns, full_build_slice=none) %}
 
 {%- if is_incremental() %}
@@ -133,9 +134,9 @@ final as (
 select * from final
 
 {%- elif full_build_slice is not none %}
-{%- set slices = slice_values(relation, full_build_slice) %}
+{%- set slices = full_build_slices(relation, full_build_slice) %}
 
-{{ states(slice_of(relation, full_build_slice, slices[0]) if slices else relation) }}
+{{ states(slice_of(relation, full_build_slice, slices[0]) if slices | length > 1 else relation) }}
 
 {%- else %}
 
@@ -146,43 +147,88 @@ select * from final
 {% endmacro %}
 
 {#- The post-hook of a model built by `merged_state` with a `full_build_slice`: after a full build
-    (which wrote the first value's states), the states of every other value, one insert each. In an
-    incremental run the table holds states of more than one value (or of the only one) and nothing
-    is done. Reads `this` at hook time, as `is_incremental()` would be true there after a first build. -#}
+    (which wrote the first slice), the states of the other slices, one insert each; nothing in an
+    incremental run. -#}
 {% macro later_full_build_slices(relation, column, states) %}
-    {%- if execute -%}
-        {%- set written = run_query('select count(distinct ' ~ column ~ ') from ' ~ this).columns[0].values()[0] -%}
-        {%- if written <= 1 -%}
-            {%- set done = slice_values(this, column) -%}
-            {%- for value in slice_values(relation, column) if value not in done -%}
-                {%- call statement('full_build_slice') -%}
-                    insert into {{ this }}
-                    {{ states(slice_of(relation, column, value)) }}
-                {%- endcall -%}
-            {%- endfor -%}
-        {%- endif -%}
-    {%- endif -%}
+    {%- for slice in remaining_full_build_slices(relation, column, column) -%}
+        {%- call statement('full_build_slice') -%}
+            insert into {{ this }}
+            {{ states(slice_of(relation, column, slice)) }}
+        {%- endcall -%}
+    {%- endfor -%}
 {% endmacro %}
 
-{#- The distinct non-null values of the date column `column` in `relation`, as SQL literals, in order. -#}
-{% macro slice_values(relation, column) -%}
+{#- A full build in slices (docs/marts.md "Incremental runs"): consecutive months of `relation`
+    (`month_expression`, a month start date), grouped into slices of at least `rows_per_slice` rows
+    (WAYBILL_WATCH_FULL_BUILD_SLICE_ROWS, default 10M: about what one statement aggregates or ranks
+    in memory here), as [first month, month after the last] date literal pairs. Up to 10M rows
+    of history is one slice, built in one statement. -#}
+{% macro full_build_slices(relation, month_expression, rows_per_slice=none) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
+    {%- set limit = (rows_per_slice or env_var('WAYBILL_WATCH_FULL_BUILD_SLICE_ROWS', '10000000')) | int -%}
     {%- set sql -%}
-        select distinct cast({{ column }} as {{ dbt.type_string() }})
+        select cast({{ month_expression }} as {{ dbt.type_string() }}) as slice_month, count(*) as slice_rows
         from {{ relation }}
-        where {{ column }} is not null
+        where {{ month_expression }} is not null
+        group by {{ month_expression }}
         order by 1
     {%- endset -%}
-    {%- set literals = [] -%}
-    {%- for value in run_query(sql).columns[0].values() -%}
-        {%- do literals.append("cast('" ~ value ~ "' as date)") -%}
+    {%- set slices = [] -%}
+    {%- set current = {'first': none, 'rows': 0} -%}
+    {%- for month, rows in run_query(sql).rows -%}
+        {%- if current.first is none -%}
+            {%- do current.update({'first': month, 'rows': 0}) -%}
+        {%- endif -%}
+        {%- do current.update({'rows': current.rows + rows}) -%}
+        {%- if current.rows >= limit or loop.last -%}
+            {%- do slices.append([
+                "cast('" ~ current.first ~ "' as date)",
+                "cast(" ~ dbt.dateadd('month', 1, "cast('" ~ month ~ "' as date)") ~ " as date)",
+            ]) -%}
+            {%- do current.update({'first': none}) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {{ return(literals) }}
+    {{ return(slices) }}
 {%- endmacro %}
 
-{#- The rows of `relation` whose `column` is `literal`, as a derived table. -#}
-{% macro slice_of(relation, column, literal) -%}
-    (select * from {{ relation }} where {{ column }} = {{ literal }}) as sliced_rows
+{#- For the post-hook of a model a full build writes in slices (the first in the model's own
+    statement): the slices of `relation` (`full_build_slices`) with no row in `this` yet, when every
+    row of `this` carries this run's load batch (a full build); none otherwise, found by reading rows
+    until an older batch shows (an incremental run), not by scanning the table. `is_incremental()`
+    cannot tell: in a post-hook after a first build the table exists. `this_month_column` is the
+    table's month column. -#}
+{% macro remaining_full_build_slices(relation, month_expression, this_month_column) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set probe -%}
+        select count(*) from (
+            select 1 as found from {{ this }}
+            where loaded_at <> {{ load_batch_at() }}
+            limit 1
+        ) as older_batch
+    {%- endset -%}
+    {%- if run_query(probe).columns[0].values()[0] > 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set written_sql -%}
+        select distinct cast({{ this_month_column }} as {{ dbt.type_string() }}) from {{ this }}
+    {%- endset -%}
+    {%- set written = run_query(written_sql).columns[0].values() | list -%}
+    {%- set remaining = [] -%}
+    {%- for slice in full_build_slices(relation, month_expression) -%}
+        {%- set first = slice[0].split("'")[1] -%}
+        {%- if first not in written -%}
+            {%- do remaining.append(slice) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(remaining) }}
+{%- endmacro %}
+
+{#- The rows of `relation` whose month `column` falls in `slice` ([first, end) date literals), as a
+    derived table. -#}
+{% macro slice_of(relation, column, slice) -%}
+    (select * from {{ relation }} where {{ column }} >= {{ slice[0] }} and {{ column }} < {{ slice[1] }}) as sliced_rows
 {%- endmacro %}

@@ -288,3 +288,23 @@ def test_redelivered_bronze_rows_are_merged_not_added(incremental_warehouse: Pat
     (rebuilt / "build" / "project_fingerprint.txt").unlink()
     build_and_publish(rebuilt)
     assert state_differences(warehouse, rebuilt) == {}
+
+
+def test_full_build_in_slices_equals_one_statement(
+    tiny_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build of more rows than one statement should hold writes the de-duplicated observations
+    and the listing-month state a slice of months at a time (post-hooks): at 20k rows per slice, the
+    tiny history (~145k crawl rows) is several slices, and every state and analyst table equals the
+    one-statement build."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(tiny_warehouse, warehouse)
+    (warehouse / "build" / "project_fingerprint.txt").unlink()  # a --full-refresh
+    (warehouse / "logs" / "dbt.log").unlink(missing_ok=True)
+    monkeypatch.setenv("WAYBILL_WATCH_FULL_BUILD_SLICE_ROWS", "20000")
+    build_and_publish(warehouse)
+    log = (warehouse / "logs" / "dbt.log").read_text(encoding="utf-8")
+    for table in ("int_observations_deduplicated", "int_listing_months_aggregated"):
+        assert log.count(f'insert into "waybill_watch"."intermediate"."{table}"\n') >= 3, table
+    assert state_differences(tiny_warehouse, warehouse) == {}
+    assert table_differences(analyst_db_path(tiny_warehouse), analyst_db_path(warehouse)) == {}
