@@ -1,7 +1,10 @@
 {#- Quarter × region_code × channel market measures with roll-ups (see macros/marts/market_measures.sql),
     plus changes on the previous quarter and on the same quarter a year before. A change is not
     published (null) on a thin base (fewer than thin_base_min listings, or priced listings for
-    price changes, on either side) or when either quarter is low-coverage (SPEC §6). -#}
+    price changes, on either side) or when either quarter is low-coverage (SPEC §6).
+    Built after mart_market_monthly (depends_on below), not beside it: the two share DuckDB's memory
+    limit, and side by side at 100M rows they spilled over 20 GB and ran the disk full. -#}
+-- depends_on: {{ ref('mart_market_monthly') }}
 
 with
 
