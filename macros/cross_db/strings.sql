@@ -81,18 +81,6 @@
     not materialized
 {%- endmacro %}
 
-{#- Between `name as` and `(` of a CTE that a query reads more than once and that is costly to
-    compute: store it once (DuckDB may otherwise inline it); other engines decide themselves. -#}
-{% macro materialized_cte() -%}
-    {{ return(adapter.dispatch('materialized_cte', 'waybill_watch')()) }}
-{%- endmacro %}
-
-{% macro default__materialized_cte() -%}{%- endmacro %}
-
-{% macro duckdb__materialized_cte() -%}
-    materialized
-{%- endmacro %}
-
 {#- Pre- and post-hooks of a model that reads a large relation more than once on purpose: DuckDB's
     `common_subplan` optimizer would store the shared part once (in its temp directory: tens of GB
     for every crawl row), which is what the model avoids. Nothing elsewhere. -#}

@@ -23,7 +23,7 @@
 
 with
 
-new_rows as {% if not incremental %}{{ waybill_watch.materialized_cte() }} {% endif %}(
+new_rows as {% if not incremental %}{{ waybill_watch.inlined_cte() }} {% endif %}(
 
     select
         {%- for column in columns %}
@@ -86,11 +86,9 @@ candidates as (
     over the whole table) spills all of it to disk: ~40 GB at 100M rows, more than this machine
     had. Only the rows of keys delivered more than once are ranked; the others are their key's
     only copy. Repeated keys are found by a 64-bit hash of the key (a collision only sends a few
-    single copies through the ranking, which keeps them). The enriched rows are computed once and
-    stored for the statement (`materialized_cte`: they are read twice, and computing a row costs
-    more than storing it); a statement holds one slice of at most ~10M rows (a few GB, partly in
-    DuckDB's temp directory). The rows flagged from them are read twice but inlined, and DuckDB's
-    common-subplan optimizer is off for a full build, so nothing else stores every row again. -#}
+    single copies through the ranking, which keeps them). The row CTEs read more than once are
+    inlined (`inlined_cte`, and DuckDB's common-subplan optimizer is off for a full build: both
+    would store every row once more, in the temp directory). -#}
 repeated_key_hashes as (
 
     select {{ waybill_watch.hash64(['listing_key', 'fetched_at_utc']) }} as key_hash
