@@ -1,5 +1,9 @@
 {#- One row per listing (SPEC §5, §6). Times are Asia/Shanghai wall time;
-    the period columns (month_start, quarter, quarter_start) are those of first_seen_at. -#}
+    the period columns (month_start, quarter, quarter_start) are those of first_seen_at.
+    Built after the market marts (depends_on below), a scheduling choice only: beside
+    int_listing_months_summarized it took 10× longer and slowed that model too (docs/marts.md
+    "Scheduling the heavy models"). -#}
+-- depends_on: {{ ref('mart_market_quarterly') }}
 
 with
 
