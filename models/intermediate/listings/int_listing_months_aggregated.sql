@@ -5,7 +5,8 @@
     or over an earlier state and new observations, is the value with the greatest time: exactly the
     latest over their observations (a listing's fetch instants are unique).
 
-    Incremental state (delete+insert on listing and month; docs/marts.md "Incremental runs",
+    Incremental state (delete+insert on listing and month, the delete within the new rows' months:
+    macros/incremental/delete_insert_in_range.sql; docs/marts.md "Incremental runs",
     macros/incremental/merged_state.sql): a run reads only the rows of the new load batches of
     int_observations_deduplicated. Where they are new (listing, instant) keys, it merges their
     aggregate into the pair's row (minima, maxima, sums, day sets and latest-by-time combine exactly).
@@ -16,8 +17,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_in_range',
         unique_key=['listing_key', 'month_start'],
+        range_key='month_start',
         on_schema_change='sync_all_columns',
         post_hook="{{ later_full_build_slices(ref('int_observations_deduplicated'), 'month_start', listing_month_states) }}",
     )

@@ -6,7 +6,8 @@
     (listing, instant) they touch, ranks them together with the copy kept so far, which stands for
     the `delivered_copies` it already counted. Every bronze row enters exactly once, whatever its
     fetch date, so a late file of any age and a re-delivery are merged exactly as a full build would
-    rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice.
+    rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice
+    (its delete reads only the new rows' fetch range: macros/incremental/delete_insert_in_range.sql).
     `first_loaded_at` tells the state models downstream a new key from a re-chosen one.
     A full build ranks only the copies of keys delivered more than once (ranking every row spilled
     ~40 GB to disk at 100M rows), one Asia/Shanghai month of fetches per statement: the first here,
@@ -14,8 +15,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_in_range',
         unique_key='observation_key',
+        range_key='fetched_at_utc',
         on_schema_change='sync_all_columns',
         pre_hook="{{ waybill_watch.keep_subplans_inlined() if not is_incremental() }}",
         post_hook=[
