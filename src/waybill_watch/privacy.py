@@ -13,6 +13,8 @@ import os
 import re
 import warnings
 
+import numpy as np
+
 from waybill_watch.config import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV
 from waybill_watch.errors import WaybillWatchError
 
@@ -32,6 +34,7 @@ PERSONAL_DATA_RE = re.compile("|".join((MOBILE, ID_NUMBER, *WAYBILL_PATTERNS)))
 # What the SPEC §8 scan looks for in stored tables (compact forms).
 SCAN_RE = re.compile("|".join((MOBILE_COMPACT, ID_NUMBER, *WAYBILL_PATTERNS)))
 LONG_DIGIT_RUN_RE = re.compile(r"\d{7,}")
+BASE32_DIGITS = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
 
 
 def _without_lookarounds(pattern: str) -> str:
@@ -80,6 +83,19 @@ def pseudonymize(value: str | None, key: bytes) -> str | None:
         return None
     digest = hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+
+
+def pseudonymize_all(values: list[str | None], key: bytes) -> list[str | None]:
+    """pseudonymize() of each value, the same strings, made in bulk: Python's base32 of one value
+    at a time was half the ingest time of a day's new identifiers (184k at 100M: 2.4 s)."""
+    texts = [canonical_identifier(value) for value in values]
+    digests = b"".join(hmac.digest(key, text.encode("utf-8"), "sha256") for text in texts if text is not None)
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32), axis=1)
+    # 256 bits, zero-filled to 260, are 52 base32 digits of 5 bits (the unpadded encoding)
+    digits = np.pad(bits, ((0, 0), (0, 4))).reshape(-1, 52, 5) @ np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+    encoded = BASE32_DIGITS[digits].tobytes().decode("ascii")
+    keys = iter(encoded[i : i + 52] for i in range(0, len(encoded), 52))
+    return [next(keys) if text is not None else None for text in texts]
 
 
 def mask_personal_data(text: str | None) -> str | None:

@@ -344,6 +344,16 @@ def test_crawl_bronze_values(landed: tuple[Path, Path, IngestSummary]) -> None:
     assert crawl.schema == CRAWL_SCHEMA  # the contract of docs/bronze.md, nothing more
 
 
+def test_bulk_pseudonyms_equal_one_at_a_time() -> None:
+    """Ingest makes pseudonyms in bulk (numpy base32); they must be the per-value strings, or
+    every seller and contact key of a warehouse would change."""
+    key = b"test-key"
+    values = [None, "", "  ", " Seller_One ", "13812345678", "张三", "a" * 200, "\u00e9\u0301", "x"]
+    values += [f"seller-{i:05d}" for i in range(1000)]
+    assert privacy.pseudonymize_all(values, key) == [privacy.pseudonymize(v, key) for v in values]
+    assert privacy.pseudonymize_all([], key) == []
+
+
 def test_incident_versions_and_case_dates(landed: tuple[Path, Path, IngestSummary]) -> None:
     _raw, warehouse, _summary = landed
     incidents = _bronze(warehouse, "incidents").sort("file_path", "line_no")

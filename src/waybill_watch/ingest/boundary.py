@@ -38,12 +38,9 @@ class Pseudonymizer:
         self.row_hash_salt = hashlib.sha256(b"row-hash\x00" + key).hexdigest()
 
     def keys_for(self, values: list[str]) -> list[str | None]:
-        out = []
-        for value in values:
-            if value not in self._cache:
-                self._cache[value] = privacy.pseudonymize(value, self.key)
-            out.append(self._cache[value])
-        return out
+        new = [value for value in dict.fromkeys(values) if value not in self._cache]
+        self._cache.update(zip(new, privacy.pseudonymize_all(new, self.key), strict=True))
+        return [self._cache[value] for value in values]
 
 
 def _replace_distinct(frame: pl.DataFrame, column: str, prefilter: str, fn: Callable) -> pl.Expr:
