@@ -1,7 +1,9 @@
 {#- Listing × period state (SPEC §5), shared by the month and quarter models, from the listing ×
     month state (int_listing_months_aggregated; a quarter is its three months) and the listings.
     grain: 'month' or 'quarter'. A listing has a row for every period it was observed in and for
-    the period it was removed in (an inferred removal can fall in a period without observations). -#}
+    the period it was removed in (an inferred removal can fall in a period without observations).
+    Incremental (delete+insert on the listing, config in the models): a run rewrites the periods of
+    the listings int_listings_aggregated recomputed, stamped with their `loaded_at`. -#}
 {% macro listing_periods_sql(grain) %}
     {%- if grain == 'month' -%}
         {%- set period_of = month_start -%}
@@ -11,15 +13,23 @@
 
 with
 
-listing_months as (
+listings as (
 
-    select * from {{ ref('int_listing_months_aggregated') }}
+    {#- incremental: the listings int_listings_aggregated recomputed since this model's last run; all
+        their periods are rewritten (delete+insert on the listing: a period row can also vanish) -#}
+    select * from {{ ref('int_listings_aggregated') }}
+    where {{ is_new_batch() }}
 
 ),
 
-listings as (
+listing_months as (
 
-    select * from {{ ref('int_listings_aggregated') }}
+    select listing_months.*
+    from {{ ref('int_listing_months_aggregated') }} as listing_months
+    {%- if is_incremental() %}
+    inner join listings
+        on listing_months.listing_key = listings.listing_key
+    {%- endif %}
 
 ),
 
@@ -94,7 +104,8 @@ final as (
         listings.is_removal_inferred and removal_periods.listing_key is not null as is_removal_inferred,
         observed_periods.unit_price_cny,
         observed_periods.records_offered,
-        cast(coalesce(observed_periods.observations, 0) as {{ dbt.type_bigint() }}) as observations
+        cast(coalesce(observed_periods.observations, 0) as {{ dbt.type_bigint() }}) as observations,
+        listings.loaded_at
     from listing_period_keys
     inner join listings
         on listing_period_keys.listing_key = listings.listing_key

@@ -70,28 +70,65 @@ def table_differences(first: Path, second: Path, ignore_audit: bool = False) -> 
     return differences
 
 
+# Enough days for a listing last fetched before them to reach `inferred_removal_days` (3) crawl
+# days without it in a run that brings none of its observations.
+HELD_OUT_DAYS = 4
+LIVE_AFTER_FIRST_RUN = "live_after_first_run.json"
+
+
 @pytest.fixture(scope="module")
 def incremental_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny landing zone without its last crawl day, run; then the day put back and run again."""
+    """The tiny landing zone without its last HELD_OUT_DAYS crawl days, run; then the days put back
+    one per run. The listings live after the first run are written beside the warehouse."""
     scratch = tmp_path_factory.mktemp("incremental")
     raw = link_copy(tiny_raw, scratch / "raw")
-    day = last_crawl_day(raw)
-    held_out = scratch / day.name
-    day.rename(held_out)
+    days = sorted(p for p in (raw / "crawl").iterdir() if p.is_dir())[-HELD_OUT_DAYS:]
+    for day in days:
+        day.rename(scratch / day.name)
     warehouse = scratch / "warehouse"
     run_pipeline(raw, warehouse)
-    held_out.rename(day)
-    run_pipeline(raw, warehouse)
+    with duckdb.connect(str(build_db_path(warehouse)), read_only=True) as con:
+        sql = "select listing_key from intermediate.int_listings_aggregated where removed_at is null"
+        live = [key for (key,) in con.execute(sql).fetchall()]
+    (scratch / LIVE_AFTER_FIRST_RUN).write_text(json.dumps(live), encoding="utf-8")
+    for day in days:
+        (scratch / day.name).rename(day)
+        run_pipeline(raw, warehouse)
     return warehouse
 
 
 def test_incremental_run_equals_full_run(incremental_warehouse: Path, tiny_warehouse: Path) -> None:
-    # the second run was incremental: the build database and its incremental state were kept
+    # the later runs were incremental: the build database and its incremental state were kept
     with duckdb.connect(str(build_db_path(incremental_warehouse)), read_only=True) as con:
         sql = "select count(distinct loaded_at) from intermediate.int_bronze_files_loaded"
-        assert con.execute(sql).fetchone()[0] == 2
+        assert con.execute(sql).fetchone()[0] == 1 + HELD_OUT_DAYS
     differences = table_differences(analyst_db_path(incremental_warehouse), analyst_db_path(tiny_warehouse))
     assert differences == {}
+
+
+def test_removals_inferred_from_days_without_the_listing(incremental_warehouse: Path) -> None:
+    """A daily run recomputes the listings whose inferred removal its crawl days can move, not only
+    those it observed (int_listings_aggregated): some listings live after the first run were
+    never fetched again, and the later days' crawls of their sites inferred their removal. Together
+    with the equality to the full build, this shows those removals were made, and made right."""
+    live = json.loads((incremental_warehouse.parent / LIVE_AFTER_FIRST_RUN).read_text(encoding="utf-8"))
+    with duckdb.connect(str(build_db_path(incremental_warehouse)), read_only=True) as con:
+        con.execute("create temp table live_after_first_run (listing_key varchar)")
+        con.executemany("insert into live_after_first_run values (?)", [(key,) for key in live])
+        inferred_without_new_fetches = con.execute(
+            """
+            select count(*)
+            from intermediate.int_listings_aggregated as listings
+            inner join live_after_first_run using (listing_key)
+            where listings.is_removal_inferred
+                and (
+                    select count(distinct months.loaded_at)
+                    from intermediate.int_listing_months_aggregated as months
+                    where months.listing_key = listings.listing_key
+                ) = 1
+            """
+        ).fetchone()[0]
+    assert inferred_without_new_fetches > 0
 
 
 def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:

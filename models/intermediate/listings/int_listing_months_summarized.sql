@@ -1,2 +1,10 @@
 {#- Listing × month state (SPEC §5); see macros/marts/listing_periods.sql. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='listing_key',
+        on_schema_change='sync_all_columns',
+    )
+}}
 {{ listing_periods_sql('month') }}

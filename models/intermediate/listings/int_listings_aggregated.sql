@@ -5,19 +5,109 @@
     Built from the listing × month state (int_listing_months_aggregated), not from every observation:
     minima and maxima of the months, counts summed, and each latest attribute from the month whose
     latest observation carrying it is the latest (its `*_at` time) — exactly the aggregate over the
-    observations (docs/marts.md "Incremental runs"). -#}
+    observations (docs/marts.md "Incremental runs").
+
+    Incremental (delete+insert on the listing): a run recomputes only the listings whose row can
+    have changed, stamped with this run's `loaded_at` for the listing-period models downstream:
+    those with a listing-month row this run (re)wrote, and those whose inferred removal can move,
+    the listings of a site with a crawl day this run (re)wrote that were last fetched on or after
+    the site's crawl day `inferred_removal_days` + 1 crawl days before the earliest such day
+    (a removal depends on the site's next crawl day after the last fetch and on how many crawl days
+    followed it; neither changes for a listing last fetched earlier). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='listing_key',
+        on_schema_change='sync_all_columns',
+    )
+}}
 
 with
-
-listing_months as (
-
-    select * from {{ ref('int_listing_months_aggregated') }}
-
-),
 
 site_crawl_days as (
 
     select * from {{ ref('int_site_crawl_days_aggregated') }}
+
+),
+
+site_crawl_days_numbered as (
+
+    -- the site's crawl days in order: the days after a listing's last fetch are found by number,
+    -- with equi-joins only (no listing × day range join)
+    select
+        site,
+        crawl_date,
+        first_fetched_at_local,
+        row_number() over (partition by site order by crawl_date) as day_number,
+        count(*) over (partition by site) as crawl_days
+    from site_crawl_days
+
+),
+
+{%- if is_incremental() %}
+
+touched_site_days as (
+
+    select site, crawl_date
+    from site_crawl_days
+    where {{ is_new_batch() }}
+
+),
+
+first_touched_days as (
+
+    select
+        site_crawl_days_numbered.site,
+        min(site_crawl_days_numbered.day_number) as day_number
+    from site_crawl_days_numbered
+    inner join touched_site_days
+        on
+            site_crawl_days_numbered.site = touched_site_days.site
+            and site_crawl_days_numbered.crawl_date = touched_site_days.crawl_date
+    group by site_crawl_days_numbered.site
+
+),
+
+removal_bounds as (
+
+    -- listings of the site last fetched on or after this day may change removal
+    select
+        bound_days.site,
+        bound_days.crawl_date as bound_date
+    from first_touched_days
+    inner join site_crawl_days_numbered as bound_days
+        on
+            first_touched_days.site = bound_days.site
+            and bound_days.day_number = greatest(first_touched_days.day_number - {{ var('inferred_removal_days') }} - 1, 1)
+
+),
+
+changed_listings as (
+
+    select listing_key
+    from {{ ref('int_listing_months_aggregated') }}
+    where {{ is_new_batch() }}
+    union
+    select previous.listing_key
+    from {{ this }} as previous
+    inner join removal_bounds
+        on
+            previous.site = removal_bounds.site
+            and cast(previous.last_fetched_at as date) >= removal_bounds.bound_date
+
+),
+
+{%- endif %}
+
+listing_months as (
+
+    select listing_months.*
+    from {{ ref('int_listing_months_aggregated') }} as listing_months
+    {%- if is_incremental() %}
+    inner join changed_listings
+        on listing_months.listing_key = changed_listings.listing_key
+    {%- endif %}
 
 ),
 
@@ -38,20 +128,6 @@ lifecycle as (
         max(case when has_unmasked_samples then 1 else 0 end) = 1 as has_unmasked_samples
     from listing_months
     group by listing_key
-
-),
-
-site_crawl_days_numbered as (
-
-    -- the site's crawl days in order: the days after a listing's last fetch are found by number,
-    -- with equi-joins only (no listing × day range join)
-    select
-        site,
-        crawl_date,
-        first_fetched_at_local,
-        row_number() over (partition by site order by crawl_date) as day_number,
-        count(*) over (partition by site) as crawl_days
-    from site_crawl_days
 
 ),
 
@@ -124,7 +200,8 @@ final as (
         lifecycle.observation_count,
         lifecycle.delivered_rows,
         lifecycle.sample_record_count,
-        lifecycle.has_unmasked_samples
+        lifecycle.has_unmasked_samples,
+        {{ load_batch_at() }} as loaded_at
     from lifecycle
     left join inferred_removals
         on lifecycle.listing_key = inferred_removals.listing_key
