@@ -14,7 +14,7 @@ sys.path.insert(0, str(BENCH))
 
 from daily_delivery import deliver_one_day, last_crawl_day  # noqa: E402
 from measure import measure  # noqa: E402
-from run import last_bronze_crawl_day  # noqa: E402
+from run import compose_full_run, last_bronze_crawl_day  # noqa: E402
 from waybill_watch.ingest import ingest_raw  # noqa: E402
 
 
@@ -69,3 +69,22 @@ def test_added_day_is_new_files_only_and_ingests_whole(tiny_raw: Path, tmp_path:
     (second_only / "crawl").mkdir(parents=True)
     (tmp_path / "raw_plus_two_days" / "crawl" / again["day"]).rename(second_only / "crawl" / again["day"])
     assert ingest_raw(second_only, tmp_path / "warehouse").total("rows_loaded") == 3_000
+
+
+def test_full_run_composed_from_ingest_and_build() -> None:
+    """At 100M, (a) is ingest alone + (a′), two measured processes: sums of wall and CPU time, the
+    larger peak, and said so; nothing is composed from a failed part."""
+    figures = {
+        "ingest_alone": {"wall_s": 1000.0, "cpu_s": 1700.0, "peak_rss_mib": 1100.0, "exit_code": 0},
+        "full_run_build": {"wall_s": 1050.5, "cpu_s": 2000.0, "peak_rss_mib": 3800.0, "exit_code": 0},
+    }
+    compose_full_run(figures)
+    run = figures["full_run"]
+    assert (run["wall_s"], run["cpu_s"], run["peak_rss_mib"]) == (2050.5, 3700.0, 3800.0)
+    assert run["composed_of"] == ["ingest_alone", "full_run_build"] and "not one run" in run["note"]
+    figures = {
+        "ingest_alone": figures["ingest_alone"],
+        "full_run_build": {**figures["full_run_build"], "exit_code": 1},
+    }
+    compose_full_run(figures)
+    assert "full_run" not in figures
