@@ -105,3 +105,14 @@
     {%- endfor %}, {{ prefix }}.loaded_at
 {%- endmacro %}
 
+{#- The listing × month state rows (int_listing_months_aggregated): on an incremental run only those
+    of the listings in the CTE `listings` (the models that recompute some listings, with all their
+    months), on a full build all of them. -#}
+{% macro listing_months_of(listings) -%}
+    select listing_months.*
+    from {{ ref('int_listing_months_aggregated') }} as listing_months
+    {%- if is_incremental() %}
+    inner join {{ listings }}
+        on listing_months.listing_key = {{ listings }}.listing_key
+    {%- endif %}
+{%- endmacro %}

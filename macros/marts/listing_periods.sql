@@ -24,12 +24,7 @@ listings as (
 
 listing_months as (
 
-    select listing_months.*
-    from {{ ref('int_listing_months_aggregated') }} as listing_months
-    {%- if is_incremental() %}
-    inner join listings
-        on listing_months.listing_key = listings.listing_key
-    {%- endif %}
+    {{ listing_months_of('listings') }}
 
 ),
 

@@ -102,12 +102,7 @@ changed_listings as (
 
 listing_months as (
 
-    select listing_months.*
-    from {{ ref('int_listing_months_aggregated') }} as listing_months
-    {%- if is_incremental() %}
-    inner join changed_listings
-        on listing_months.listing_key = changed_listings.listing_key
-    {%- endif %}
+    {{ listing_months_of('changed_listings') }}
 
 ),
 
