@@ -46,12 +46,14 @@ site_crawl_days_numbered as (
 ),
 
 {%- if is_incremental() %}
+{#- the rows written since this model's last run (one watermark query for both tables) -#}
+{%- set since_last_run = is_new_batch() %}
 
 touched_site_days as (
 
     select site, crawl_date
     from site_crawl_days
-    where {{ is_new_batch() }}
+    where {{ since_last_run }}
 
 ),
 
@@ -87,7 +89,7 @@ changed_listings as (
 
     select listing_key
     from {{ ref('int_listing_months_aggregated') }}
-    where {{ is_new_batch() }}
+    where {{ since_last_run }}
     union
     select previous.listing_key
     from {{ this }} as previous
