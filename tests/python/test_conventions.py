@@ -122,16 +122,26 @@ def test_every_model_has_a_tested_primary_key(manifest: dict, models: dict[str, 
         tests = tests_by_model.get(name, [])
         unique_columns = {column for kind, column, _ in tests if kind == "unique"}
         not_null_columns = {column for kind, column, _ in tests if kind == "not_null"}
-        has_single_key = bool(unique_columns & not_null_columns)
-        combination_keys = [
-            kwargs.get("combination_of_columns") for kind, _, kwargs in tests if kind == "unique_combination"
-        ]
-        has_composite_key = any(
-            keys and all(key in not_null_columns for key in keys) for keys in combination_keys
+        has_unique_not_null_pair = bool(unique_columns & not_null_columns)
+        # macros/tests/test_primary_key.sql: unique and not null in one test, one column or several
+        has_primary_key_test = any(
+            kind == "primary_key" and (column or kwargs.get("column_names")) for kind, column, kwargs in tests
         )
-        if not (has_single_key or has_composite_key):
+        if not (has_unique_not_null_pair or has_primary_key_test):
             problems.append(f"{name}: no primary key tested unique and not null")
     assert not problems, "\n".join(problems)
+
+
+def test_seed_only_tag_marks_the_models_built_from_seeds_alone(models: dict[str, dict]):
+    # a daily run leaves the `seed_only` models out (pipeline.build_args): a model that reads
+    # anything but seeds must not carry the tag, or it would go stale
+    tagged = {name for name, node in models.items() if "seed_only" in node["tags"]}
+    from_seeds_alone = {
+        name
+        for name, node in models.items()
+        if node["depends_on"]["nodes"] and all(p.startswith("seed.") for p in node["depends_on"]["nodes"])
+    }
+    assert tagged == from_seeds_alone
 
 
 def test_source_only_in_staging(models: dict[str, dict]):

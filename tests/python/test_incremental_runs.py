@@ -132,15 +132,33 @@ def test_removals_inferred_from_days_without_the_listing(incremental_warehouse: 
 
 
 def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
-    # the second run's dbt build: models and data tests, no seed reloaded (nor unit tests run)
+    # the last run's dbt build: models and data tests; no seed reloaded, no unit test run, and the
+    # dimensions built from seeds alone (tag seed_only) left as the full build made them
     results = json.loads(
         (incremental_warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8")
     )
-    kinds = Counter(result["unique_id"].split(".")[0] for result in results["results"])
+    manifest_file = incremental_warehouse / "dbt_target" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    ran = {result["unique_id"] for result in results["results"]}
+    kinds = Counter(unique_id.split(".")[0] for unique_id in ran)
     assert kinds["seed"] == 0 and kinds["unit_test"] == 0
-    assert kinds["model"] >= 40 and kinds["test"] >= 100
+    models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+    seed_only = {uid for uid, node in models.items() if "seed_only" in node["tags"]}
+    assert len(seed_only) == 6  # the reference dimensions (test_conventions.py checks the tag)
+    assert {uid for uid in ran if uid.startswith("model.")} == set(models) - seed_only
+    tests = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
+    # a test is left out only when everything it reads is: the dimensions' own tests
+    left_out = {uid for uid, node in tests.items() if "crawl_batch" not in node["tags"]} - ran
+    reference = seed_only | seeds_of(manifest)
+    assert left_out == {uid for uid, node in tests.items() if set(node["depends_on"]["nodes"]) <= reference}
+    # the relationships tests from the data models to the dimensions still run
+    assert any("relationships_fct_listings_region_code" in uid for uid in ran)
     # the load batch's rows are tested in the staging and enriched views (left out of a full build)
-    assert batch_view_tests(incremental_warehouse) == {"pass": 6}
+    assert batch_view_tests(incremental_warehouse) == {"pass": 4}
+
+
+def seeds_of(manifest: dict) -> set[str]:
+    return {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "seed"}
 
 
 BATCH_VIEWS = ("stg_crawl__observations", "int_observations_enriched")
@@ -167,7 +185,7 @@ def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse"
     common = ["build", "--exclude-resource-type", "unit_test"]
     full_build = [*common, "--full-refresh", "--exclude", "tag:crawl_batch"]
-    daily = [*common, "--exclude", "resource_type:seed"]
+    daily = [*common, "--exclude", "resource_type:seed", "tag:seed_only", "--indirect-selection", "cautious"]
     # no build database yet: a full build (seeds loaded, the batch views' tests left out)
     assert build_args(warehouse) == full_build
     build_db_path(warehouse).parent.mkdir(parents=True)

@@ -1,7 +1,9 @@
-"""The two ways the build checks required columns (macros/tests/test_not_null_columns.sql): one
-`not_null_columns` data test per model for the intermediate layer, and `constraints: not_null` on
-the contracted analyst tables, enforced by the database when the table is built. Both must fail on
-a null, not only pass on good data: a check that cannot fail is a defect."""
+"""How the build checks keys and required columns: one `primary_key` data test per model
+(macros/tests/test_primary_key.sql: unique and not null, one column or several), one
+`not_null_columns` data test per model for the other required columns of the intermediate layer
+(macros/tests/test_not_null_columns.sql), and `constraints: not_null` on the contracted analyst
+tables, enforced by the database when the table is built. Each must fail on bad rows, not only pass
+on good data: a check that cannot fail is a defect."""
 
 from __future__ import annotations
 
@@ -56,6 +58,38 @@ def test_not_null_columns_names_each_column_with_nulls(hand_warehouse: Path, bui
             """
         )
         assert sorted(con.sql(sql).fetchall()) == [("region_code", 1), ("site", 2)]
+
+
+def test_primary_key_finds_duplicated_and_null_keys(hand_warehouse: Path, build_copy: Path):
+    composite = compiled_test_sql(hand_warehouse, "primary_key_int_site_days_spined_site__crawl_date")
+    single = compiled_test_sql(hand_warehouse, "primary_key_int_listings_aggregated_listing_key")
+    with duckdb.connect(str(build_copy)) as con:
+        assert con.sql(composite).fetchall() == [] and con.sql(single).fetchall() == []
+        site, day = con.execute(
+            "select site, crawl_date from intermediate.int_site_days_spined order by site, crawl_date limit 1"
+        ).fetchone()
+        last_site, last_day = con.execute(
+            "select site, max(crawl_date) from intermediate.int_site_days_spined"
+            " group by site order by site desc limit 1"
+        ).fetchone()
+        con.execute(
+            "insert into intermediate.int_site_days_spined select * from intermediate.int_site_days_spined"
+            " where site = ? and crawl_date = ?",
+            [site, day],
+        )
+        con.execute(
+            "update intermediate.int_site_days_spined set crawl_date = null"
+            " where site = ? and crawl_date = ?",
+            [last_site, last_day],
+        )
+        assert sorted(con.sql(composite).fetchall(), key=str) == sorted(
+            [(site, day, 2), (last_site, None, 1)], key=str
+        )
+        con.execute(
+            "update intermediate.int_listings_aggregated set listing_key = null where listing_key = "
+            "(select min(listing_key) from intermediate.int_listings_aggregated)"
+        )
+        assert con.sql(single).fetchall() == [(None, 1)]
 
 
 def test_contracted_analyst_tables_refuse_nulls(build_copy: Path):

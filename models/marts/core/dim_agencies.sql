@@ -1,4 +1,5 @@
-with
+
+{{ config(tags=['seed_only']) }}with
 
 agencies as (
     select * from {{ ref('agencies') }}

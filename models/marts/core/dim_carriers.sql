@@ -1,4 +1,5 @@
-with
+
+{{ config(tags=['seed_only']) }}with
 
 carriers as (
     select * from {{ ref('carriers') }}

@@ -1,4 +1,5 @@
-with
+
+{{ config(tags=['seed_only']) }}with
 
 channels as (
     select * from {{ ref('channels') }}

@@ -1,4 +1,5 @@
 {#- Prefecture-level cities (GB/T 2260 codes, 2020 census population): the names behind city_code. -#}
+{{ config(tags=['seed_only']) }}
 with
 
 cities as (

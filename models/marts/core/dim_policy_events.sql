@@ -1,5 +1,6 @@
 {#- Dated laws, notices and campaigns for annotating charts (seed policy_events), published with
     the dimensions so the report and analysts can read them from the analyst database. -#}
+{{ config(tags=['seed_only']) }}
 with
 
 events as (

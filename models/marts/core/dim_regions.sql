@@ -1,5 +1,6 @@
 {#- Regions: the 34 province-level divisions (GB/T 2260 codes, 2020 census population) plus the
     non-province region codes multi, national and unknown. -#}
+{{ config(tags=['seed_only']) }}
 with
 
 provinces as (
