@@ -352,8 +352,8 @@ def _parse_whole_file(
 
 def _key_colons(data: bytes) -> tuple[int, int] | None:
     """(number of `":` pairs, how many of them are followed by `null`), or None when the file
-    holds a `"` + whitespace + `:`, a second space before a value, or a `true`/`false` value
-    (left to the exact path)."""
+    holds a whitespace right before any `:`, a second space before a value, or a `true`/`false`
+    value (left to the exact path)."""
     buffer = np.frombuffer(data, dtype=np.uint8)
     colons = np.flatnonzero(buffer[1:-1] == COLON) + 1
     before = buffer[colons - 1]
