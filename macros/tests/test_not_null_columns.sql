@@ -2,7 +2,7 @@
     the columns of a model that must be filled, instead of one `not_null` test per column: the daily
     run's time is mostly dbt's per-node overhead (issue 7), and on the observation-level models
     each node is a scan of the batch. A failing test returns one row per column that has nulls,
-    with their count. Key columns keep their own `unique` + `not_null` pair (our conventions);
+    with their count. Key columns are checked by the model's `primary_key` test (test_primary_key.sql);
     contracted analyst tables use `constraints: not_null`, enforced when the table is built. -#}
 {% test not_null_columns(model, column_names) %}
 
