@@ -1,5 +1,6 @@
+{{ config(tags=['seed_only']) }}
 
-{{ config(tags=['seed_only']) }}with
+with
 
 agencies as (
     select * from {{ ref('agencies') }}

@@ -1,5 +1,6 @@
+{{ config(tags=['seed_only']) }}
 
-{{ config(tags=['seed_only']) }}with
+with
 
 channels as (
     select * from {{ ref('channels') }}
