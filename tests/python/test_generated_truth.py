@@ -56,13 +56,14 @@ def summary(tiny_raw: Path) -> dict:
 @pytest.fixture(scope="module")
 def identity_keys(tiny_warehouse: Path) -> pl.DataFrame:
     """The warehouse's own map from a listing's identity (site plus listing id, or normalized url
-    when the id is null: SPEC §3.1, §5) to its listing_key, taken from every staged crawl row."""
+    when the id is null: SPEC §3.1, §5) to its listing_key, taken from every enriched crawl row
+    (the rows staging read, with the listing key derived from the normalized url)."""
     return (
         query(
             build_db_path(tiny_warehouse),
             """
         select distinct site, listing_id, url_normalized as identity_url, listing_key
-        from staging.stg_crawl__observations
+        from intermediate.int_observations_enriched
         """,
         )
         .with_columns(

@@ -188,6 +188,7 @@ def test_build_ran_vector_unit_tests_and_warned(normalization_build) -> None:
     ]
     assert len(unit_tests) == 16
     assert all(statuses[name] == "pass" for name in unit_tests)
+    assert statuses["test_int_url_texts_normalized_url_rule"] == "pass"
     assert statuses["assert_crawled_sites_are_registered"] == "warn"
     assert statuses["assert_prices_have_exchange_rate"] == "warn"
     assert statuses["assert_registered_site_channels_are_known"] == "warn"

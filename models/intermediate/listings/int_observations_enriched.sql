@@ -1,6 +1,7 @@
 {#- One row per bronze crawl row (not de-duplicated), with every normalized field the listing
     logic needs (docs/models_interface.md). Dictionary and text rules were applied once per
-    distinct text in models/intermediate/normalized/; here they are joined back.
+    distinct text in models/intermediate/normalized/; here they are joined back, and listing_key
+    (SPEC §5) is derived from the listing_id or the normalized url.
     A view: int_observations_deduplicated reads it once per run, filtered to the new load batches
     (the filter reaches the staging scan), so no second 100M-row copy is stored. -#}
 {{ config(materialized='view') }}
@@ -8,6 +9,10 @@ with
 
 observations as (
     select * from {{ ref('stg_crawl__observations') }}
+),
+
+urls as (
+    select url, url_normalized from {{ ref('int_url_texts_normalized') }}
 ),
 
 sites as (
@@ -41,6 +46,8 @@ exchange_rates as (
 joined as (
     select
         observations.*,
+        urls.url_normalized,
+        {{ waybill_watch.listing_key('observations.site', 'observations.listing_id', 'urls.url_normalized') }} as listing_key,
         coalesce(sites.channel, 'unknown') as channel,
         {{ waybill_watch.to_shanghai_local('observations.fetched_at_utc') }} as fetched_at_local,
         {{ waybill_watch.shanghai_local_date('observations.fetched_at_utc') }} as fetched_date_local,
@@ -59,6 +66,8 @@ joined as (
         locations.city_code,
         coalesce(carriers.carrier_codes, 'UNKNOWN') as carrier_codes
     from observations
+    left join urls
+        on observations.url = urls.url
     left join sites
         on observations.site = sites.site
     left join prices

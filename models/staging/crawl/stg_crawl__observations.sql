@@ -1,7 +1,8 @@
 {#- One row per bronze crawl row of the load batch this run reads: renamed, typed, with the per-row
-    derivations that need no dictionary (ids, normalized url, listing_key, status, structured price).
-    Text rules that read free text (price, quantity, location, carrier, freshness) run once per
-    distinct text in models/intermediate/normalized/ and are joined back in int_observations_enriched.
+    derivations that need no dictionary (observation_id, status, structured price).
+    Text rules (url, price, quantity, location, carrier, freshness) run once per distinct text in
+    models/intermediate/normalized/ and are joined back in int_observations_enriched, which also
+    derives listing_key from the normalized url.
 
     A view over the bronze files not loaded yet (every file on a full build): the file ledger
     int_bronze_files_loaded names the files earlier runs merged (bronze files are immutable and named
@@ -53,7 +54,6 @@ renamed as (
 derived as (
     select
         *,
-        {{ waybill_watch.normalize_url('url') }} as url_normalized,
         case
             when status_text is null or status_text = '' then 'active'
             when status_text in ('active', 'online', 'on_sale', 'on sale', '在售', '上架') then 'active'
@@ -70,7 +70,6 @@ derived as (
 final as (
     select
         {{ waybill_watch.row_version_id('file_hash', 'line_no') }} as observation_id,
-        {{ waybill_watch.listing_key('site', 'listing_id', 'url_normalized') }} as listing_key,
         *,
         status = 'removed' or coalesce(http_status in (404, 410), false) as is_removal_fetch
     from derived
