@@ -83,7 +83,8 @@
 
 {#- Pre- and post-hooks of a model that reads a large relation more than once on purpose: DuckDB's
     `common_subplan` optimizer would store the shared part once (in its temp directory: tens of GB
-    for every crawl row), which is what the model avoids. Nothing elsewhere. -#}
+    for every crawl row), which is what the model avoids. Nothing elsewhere. The restore sets back the
+    list profiles.yml gives every connection (partitioned_execution off), not DuckDB's default. -#}
 {% macro keep_subplans_inlined() -%}
     {{ return(adapter.dispatch('keep_subplans_inlined', 'waybill_watch')()) }}
 {%- endmacro %}
@@ -91,7 +92,7 @@
 {% macro default__keep_subplans_inlined() -%}{%- endmacro %}
 
 {% macro duckdb__keep_subplans_inlined() -%}
-    set disabled_optimizers = 'common_subplan'
+    set disabled_optimizers = 'common_subplan,partitioned_execution'
 {%- endmacro %}
 
 {% macro restore_subplan_optimizer() -%}
@@ -101,5 +102,5 @@
 {% macro default__restore_subplan_optimizer() -%}{%- endmacro %}
 
 {% macro duckdb__restore_subplan_optimizer() -%}
-    reset disabled_optimizers
+    set disabled_optimizers = 'partitioned_execution'
 {%- endmacro %}
