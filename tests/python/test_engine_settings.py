@@ -20,4 +20,4 @@ def test_dbt_connections_run_without_partitioned_execution(tiny_warehouse: Path)
 
 def test_dbt_connections_have_the_memory_limit_and_utc(tiny_warehouse: Path) -> None:
     assert dbt_setting(tiny_warehouse, "TimeZone") == "UTC"
-    assert dbt_setting(tiny_warehouse, "memory_limit") == "2.7 GiB"  # 3GB, as DuckDB prints it
+    assert dbt_setting(tiny_warehouse, "memory_limit") == "2.6 GiB"  # 2.8GB, as DuckDB prints it
