@@ -47,7 +47,7 @@ BASELINES = ("duckdb", "polars", "pandas")
 BASELINE_KEYS = tuple(f"{name}_baseline" for name in BASELINES)
 # Which baselines to run (WAYBILL_WATCH_BENCH_BASELINES, default all; pandas only at 1M and 10M).
 WANTED_BASELINES = os.environ.get("WAYBILL_WATCH_BENCH_BASELINES", ",".join(BASELINES)).split(",")
-# The DuckDB baseline's memory_limit (the pipeline's is 3GB, profiles.yml). At 100M with 3GB its
+# The DuckDB baseline's memory_limit (3GB; the pipeline's is 2.8GB, profiles.yml). At 100M with 3GB its
 # DISTINCT ON sort spilled more than the 56 GB of free disk this machine had, so the 100M tier
 # gives it more memory (WAYBILL_WATCH_BENCH_BASELINE_MEMORY); results.json records the limit.
 BASELINE_MEMORY = os.environ.get("WAYBILL_WATCH_BENCH_BASELINE_MEMORY", "3GB")
