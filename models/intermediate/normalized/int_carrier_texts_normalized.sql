@@ -1,7 +1,7 @@
 {#- One row per distinct carrier text (crawl carrier_text, incident carrier): the sorted,
     |-joined carrier codes and the first carrier named (SPEC §4; macros/normalize/carrier.sql).
     Incremental (append): a run reads the texts of the crawl load batches newer than its own
-    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql, new_texts.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 with
@@ -22,12 +22,7 @@ texts as (
 ),
 
 new_texts as (
-    select texts_in.carrier_text
-    from texts as texts_in
-    where texts_in.carrier_text is not null
-    {% if is_incremental() %}
-    and not exists (select 1 from {{ this }} as known where known.carrier_text = texts_in.carrier_text)
-{% endif %}
+    {{ texts_not_yet_known('texts', 'carrier_text') }}
 ),
 
 normalized as (

@@ -1,7 +1,7 @@
 {#- One row per distinct crawl freshness_text: realtime / recent / historical / unknown
     (SPEC §4; macros/normalize/freshness.sql).
     Incremental (append): a run reads the texts of the crawl load batches newer than its own
-    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql, new_texts.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 with
@@ -12,12 +12,7 @@ observations as (
 ),
 
 texts as (
-    select distinct texts_in.freshness_text
-    from observations as texts_in
-    where texts_in.freshness_text is not null
-    {% if is_incremental() %}
-    and not exists (select 1 from {{ this }} as known where known.freshness_text = texts_in.freshness_text)
-{% endif %}
+    {{ texts_not_yet_known('observations', 'freshness_text') }}
 ),
 
 cleaned as (

@@ -1,7 +1,7 @@
 {#- One row per distinct location text (crawl location_text; incident and case province + city):
     region_code and city_code by the region alias seed (SPEC §4; macros/normalize/location.sql).
     Incremental (append): a run reads the texts of the crawl load batches newer than its own
-    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql, new_texts.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 with
@@ -28,12 +28,7 @@ texts as (
 ),
 
 new_texts as (
-    select texts_in.location_text
-    from texts as texts_in
-    where texts_in.location_text is not null
-    {% if is_incremental() %}
-    and not exists (select 1 from {{ this }} as known where known.location_text = texts_in.location_text)
-{% endif %}
+    {{ texts_not_yet_known('texts', 'location_text') }}
 ),
 
 normalized as (

@@ -2,7 +2,7 @@
     the text (SPEC §4; macros/normalize/price.sql). Structured price fields win over these in
     int_observations_enriched.
     Incremental (append): a run reads the texts of the crawl load batches newer than its own
-    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql, new_texts.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 with
@@ -13,12 +13,7 @@ observations as (
 ),
 
 texts as (
-    select distinct texts_in.price_text
-    from observations as texts_in
-    where texts_in.price_text is not null
-    {% if is_incremental() %}
-    and not exists (select 1 from {{ this }} as known where known.price_text = texts_in.price_text)
-{% endif %}
+    {{ texts_not_yet_known('observations', 'price_text') }}
 ),
 
 cleaned as (

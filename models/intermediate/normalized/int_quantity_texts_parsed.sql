@@ -1,7 +1,7 @@
 {#- One row per distinct crawl quantity_text: the number of records on offer (SPEC §4;
     macros/normalize/quantity.sql); null when unlimited or no number.
     Incremental (append): a run reads the texts of the crawl load batches newer than its own
-    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql). -#}
+    `loaded_at` and adds the texts it does not hold yet (macros/incremental/load_batches.sql, new_texts.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 with
@@ -12,12 +12,7 @@ observations as (
 ),
 
 texts as (
-    select distinct texts_in.quantity_text
-    from observations as texts_in
-    where texts_in.quantity_text is not null
-    {% if is_incremental() %}
-    and not exists (select 1 from {{ this }} as known where known.quantity_text = texts_in.quantity_text)
-{% endif %}
+    {{ texts_not_yet_known('observations', 'quantity_text') }}
 ),
 
 cleaned as (

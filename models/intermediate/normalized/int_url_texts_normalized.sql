@@ -4,7 +4,7 @@
     dearest part of reading the crawl rows (10M rows: 6.3 s of ~15 s per scan, and a full build's
     de-duplication scans them three times); a year of crawls has a few million distinct urls.
     Incremental (append): a run reads the urls of the crawl load batches newer than its own
-    `loaded_at` and adds the urls it does not hold yet (macros/incremental/load_batches.sql). -#}
+    `loaded_at` and adds the urls it does not hold yet (macros/incremental/load_batches.sql, new_texts.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 with
@@ -15,12 +15,7 @@ crawl_urls as (
 ),
 
 new_urls as (
-    select distinct urls_in.url
-    from crawl_urls as urls_in
-    where urls_in.url is not null
-    {% if is_incremental() %}
-    and not exists (select 1 from {{ this }} as known where known.url = urls_in.url)
-{% endif %}
+    {{ texts_not_yet_known('crawl_urls', 'url') }}
 ),
 
 final as (
