@@ -11,14 +11,17 @@
     month skip the others by zone maps. -#}
 {% macro deduplicated_observations(relation, incremental, months=none, first_slice=true) %}
 
+{#- What the listing, period and coverage state downstream reads, and the way back to the evidence:
+    observation_id (the bronze row: its texts, url, contact, file hash and HTTP status are one join
+    away in int_observations_enriched, a view on bronze), file_path and line_no. The texts a rule
+    read stay there too: written here they took half of the write of this table (10M rows: 22.6 s
+    with all 44 columns, 11.8 s without the 14 nothing downstream read). -#}
 {%- set columns = [
-    'observation_id', 'listing_key', 'site', 'channel', 'listing_id', 'url_normalized', 'run_id',
-    'crawler', 'file_hash', 'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local',
-    'fetched_date_local', 'seller_key', 'contact_key', 'title', 'price_text', 'unit_price',
-    'price_currency', 'unit_price_cny', 'is_price_outlier', 'quantity_text', 'records_offered',
-    'location_text', 'region_code', 'city_code', 'carrier_text', 'carrier_codes', 'freshness_text',
-    'freshness', 'sample_record_count', 'has_unmasked_samples', 'status', 'http_status',
-    'is_removal_fetch', 'loaded_at',
+    'observation_id', 'listing_key', 'site', 'channel', 'listing_id', 'run_id', 'crawler',
+    'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
+    'seller_key', 'price_text', 'unit_price_cny', 'is_price_outlier', 'records_offered',
+    'region_code', 'city_code', 'carrier_codes', 'freshness', 'sample_record_count',
+    'has_unmasked_samples', 'status', 'is_removal_fetch', 'loaded_at',
 ] %}
 
 with
@@ -152,7 +155,8 @@ final as (
         {%- for column in columns if column != 'loaded_at' %}
         {{ column }},
         {%- if column == 'fetched_date_local' %}
-        {{ period_columns('fetched_date_local') }},
+        {{ month_start('fetched_date_local') }} as month_start,
+        {{ quarter_start('fetched_date_local') }} as quarter_start,
         {%- endif %}
         {%- endfor %}
         cast(delivered_copies as {{ dbt.type_bigint() }}) as delivered_copies,
