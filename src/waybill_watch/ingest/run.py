@@ -11,7 +11,7 @@ import time
 import warnings
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,10 +255,16 @@ def file_groups(files: list[LandedFile]) -> list[list[LandedFile]]:
 
 def process_in_order(groups: list[list[LandedFile]], key: bytes, workers: int) -> Iterator[GroupResult]:
     """Results of `groups`, in order. With many files, `workers` processes work ahead while
-    this process de-duplicates and writes; at most GROUPS_IN_FLIGHT_PER_WORKER groups per
-    worker are in flight, so memory stays bounded."""
-    if workers < 2 or sum(map(len, groups)) < PARALLEL_MIN_FILES:
+    this process de-duplicates and writes; with a few (a daily delivery), threads; at most
+    GROUPS_IN_FLIGHT_PER_WORKER groups per worker are in flight, so memory stays bounded."""
+    if workers < 2 or len(groups) < 2:
         yield from (process_group(g[0].feed, g, key) for g in groups)
+        return
+    if sum(map(len, groups)) < PARALLEL_MIN_FILES:
+        # A worker process costs its start and imports (~1 s) before its first file; a thread
+        # does not, and gunzip, parsing and hashing release the GIL (zlib, polars, numpy).
+        with ThreadPoolExecutor(max_workers=workers) as threads:
+            yield from _process_ahead(groups, key, workers, threads)
         return
     context = mp.get_context("spawn")  # fork is unsafe with polars' thread pool
     # A spawned worker copies the environment as it starts (this process's polars pool and
@@ -266,7 +272,8 @@ def process_in_order(groups: list[list[LandedFile]], key: bytes, workers: int) -
     previous = {name: os.environ.get(name) for name in WORKER_ENVIRONMENT}
     os.environ.update(WORKER_ENVIRONMENT)
     try:
-        yield from _process_in_pool(groups, key, workers, context)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as processes:
+            yield from _process_ahead(groups, key, workers, processes)
     finally:
         for name, value in previous.items():
             if value is None:
@@ -275,17 +282,16 @@ def process_in_order(groups: list[list[LandedFile]], key: bytes, workers: int) -
                 os.environ[name] = value
 
 
-def _process_in_pool(
-    groups: list[list[LandedFile]], key: bytes, workers: int, context: Any
+def _process_ahead(
+    groups: list[list[LandedFile]], key: bytes, workers: int, pool: Executor
 ) -> Iterator[GroupResult]:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        in_flight: deque[Future[GroupResult]] = deque()
-        for group in groups:
-            in_flight.append(pool.submit(process_group, group[0].feed, group, key))
-            while len(in_flight) >= workers * GROUPS_IN_FLIGHT_PER_WORKER:
-                yield in_flight.popleft().result()
-        while in_flight:
+    in_flight: deque[Future[GroupResult]] = deque()
+    for group in groups:
+        in_flight.append(pool.submit(process_group, group[0].feed, group, key))
+        while len(in_flight) >= workers * GROUPS_IN_FLIGHT_PER_WORKER:
             yield in_flight.popleft().result()
+    while in_flight:
+        yield in_flight.popleft().result()
 
 
 def _reason(parsed: ParsedFile, quarantined: pl.DataFrame, duplicates: int) -> str | None:
