@@ -11,15 +11,16 @@
     month skip the others by zone maps. -#}
 {% macro deduplicated_observations(relation, incremental, months=none, first_slice=true) %}
 
-{#- What the listing, period and coverage state downstream reads, and the way back to the evidence:
-    observation_id (the bronze row: its texts, url, contact, file hash and HTTP status are one join
-    away in int_observations_enriched, a view on bronze), file_path and line_no. The texts a rule
-    read stay there too: written here they took half of the write of this table (10M rows: 22.6 s
-    with all 44 columns, 11.8 s without the 14 nothing downstream read). -#}
+{#- What the listing, period and coverage state and the warn tests downstream read, and the way
+    back to the evidence: observation_id (the bronze row: its texts, url, contact, file hash and
+    HTTP status are one join away in int_observations_enriched, a view on bronze), file_path and
+    line_no. Written here, the texts and keys nothing downstream read took half of the write of
+    this table (10M rows: 22.6 s with all 44 columns, 11.8 s without 14 of them). -#}
 {%- set columns = [
     'observation_id', 'listing_key', 'site', 'channel', 'listing_id', 'run_id', 'crawler',
     'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
-    'seller_key', 'price_text', 'unit_price_cny', 'is_price_outlier', 'records_offered',
+    'seller_key', 'price_text', 'unit_price', 'price_currency', 'unit_price_cny', 'is_price_outlier',
+    'records_offered',
     'region_code', 'city_code', 'carrier_codes', 'freshness', 'sample_record_count',
     'has_unmasked_samples', 'status', 'is_removal_fetch', 'loaded_at',
 ] %}
