@@ -8,8 +8,8 @@ polars pre-filter (a superset of the patterns) flags; pseudonyms are cached for 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
+import threading
 from collections.abc import Callable
 
 import duckdb
@@ -127,9 +127,16 @@ def row_hashes(frame: pl.DataFrame, fields: tuple[str, ...], salt: str) -> pl.Se
     return hashed.get_column("row_hash")
 
 
-@functools.cache
+_THREAD_STATE = threading.local()
+
+
 def _duckdb() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect()
+    """This thread's in-memory DuckDB connection: a connection runs one query at a time and
+    refuses a second caller, and the ingest of a few files hashes in two threads at once."""
+    connection = getattr(_THREAD_STATE, "duckdb", None)
+    if connection is None:
+        connection = _THREAD_STATE.duckdb = duckdb.connect()
+    return connection
 
 
 # Rows of several landed files are transformed together (a batch): the file's columns and
