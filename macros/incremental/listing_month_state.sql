@@ -50,6 +50,7 @@
 {% macro listing_month_states(relation) %}
 {%- set spec = listing_month_state_spec() %}
 {%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
+{%- call latest_values_unpacked(spec) %}
     select
         listing_key,
         month_start,
@@ -57,9 +58,7 @@
         {{ from_observations }} as {{ name }},
         {%- endfor %}
         {%- for values, value_at, condition in latest_groups %}
-        {%- for value in values %}
-        {{ latest_value(live_sources.get(value, value), at, condition) }} as {{ value }},
-        {%- endfor %}
+        {{ latest_values(values, live_sources, at, condition, value_at) }},
         max(case when {{ condition }} then {{ at }} end) as {{ value_at }},
         {%- endfor %}
         max(loaded_at) as loaded_at
@@ -71,12 +70,14 @@
         from {{ relation }}
     ) as observations
     group by listing_key, month_start
+{%- endcall %}
 {%- endmacro %}
 
 {#- States of the same pairs in `relation` combined into one per pair. -#}
 {% macro listing_month_states_combined(relation) %}
 {%- set spec = listing_month_state_spec() %}
 {%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
+{%- call latest_values_unpacked(spec) %}
     select
         listing_key,
         month_start,
@@ -84,14 +85,49 @@
         {{ from_states }} as {{ name }},
         {%- endfor %}
         {%- for values, value_at, _ in latest_groups %}
-        {%- for value in values %}
-        {{ latest_value(value, value_at, value_at ~ ' is not null') }} as {{ value }},
-        {%- endfor %}
+        {{ latest_values(values, {}, value_at, value_at ~ ' is not null', value_at) }},
         max({{ value_at }}) as {{ value_at }},
         {%- endfor %}
         max(loaded_at) as loaded_at
     from {{ relation }}
     group by listing_key, month_start
+{%- endcall %}
+{%- endmacro %}
+
+{#- The latest `values` of a group (each read from `sources.get(value, value)`) by `order_by` among
+    the rows where `condition` holds. Several values share one aggregate of a struct, named
+    `<group_name>__values` and unpacked by `latest_values_unpacked`: they come from the same row,
+    and one arg-max per value made the group-by of a full build's month slice ~30% slower. -#}
+{% macro latest_values(values, sources, order_by, condition, group_name) -%}
+    {%- if values | length == 1 -%}
+        {{ latest_value(sources.get(values[0], values[0]), order_by, condition) }} as {{ values[0] }}
+    {%- else -%}
+        {%- set fields = [] -%}
+        {%- for value in values -%}
+            {%- do fields.append((value, sources.get(value, value))) -%}
+        {%- endfor -%}
+        {{ latest_value(struct_of(fields), order_by, condition) }} as {{ group_name }}__values
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The state columns, in table order, from the aggregate query in the caller's block. -#}
+{% macro latest_values_unpacked(spec) -%}
+    select
+        listing_key,
+        month_start,
+        {%- for name, _, _ in spec.columns %}
+        {{ name }},
+        {%- endfor %}
+        {%- for values, value_at, _ in spec.latest_groups %}
+        {%- for value in values %}
+        {{ struct_field(value_at ~ '__values', value) ~ ' as ' ~ value if values | length > 1 else value }},
+        {%- endfor %}
+        {{ value_at }},
+        {%- endfor %}
+        loaded_at
+    from (
+{{ caller() }}
+    ) as states
 {%- endmacro %}
 
 {#- The state columns, in table order, qualified by `prefix`. -#}
