@@ -104,3 +104,12 @@
 {% macro duckdb__restore_subplan_optimizer() -%}
     set disabled_optimizers = 'partitioned_execution'
 {%- endmacro %}
+
+{#- `left` equals `right`, or both are null. -#}
+{% macro equal_or_both_null(left, right) -%}
+    {{ return(adapter.dispatch('equal_or_both_null', 'waybill_watch')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__equal_or_both_null(left, right) -%}
+    {{ left }} is not distinct from {{ right }}
+{%- endmacro %}

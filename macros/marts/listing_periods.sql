@@ -3,13 +3,21 @@
     grain: 'month' or 'quarter'. A listing has a row for every period it was observed in and for
     the period it was removed in (an inferred removal can fall in a period without observations).
     Incremental (delete+insert on the listing, config in the models): a run rewrites the periods of
-    the listings int_listings_aggregated recomputed, stamped with their `loaded_at`. -#}
+    the listings int_listings_aggregated recomputed. A row keeps the `loaded_at` it had when its
+    values are unchanged; a new or changed row gets the listing's (this run's batch), so the market
+    marts recompute only the periods with a changed row (macros/marts/market_periods.sql). -#}
 {% macro listing_periods_sql(grain) %}
     {%- if grain == 'month' -%}
         {%- set period_of = month_start -%}
+        {%- set period_key = 'month_start' -%}
     {%- else -%}
         {%- set period_of = quarter_start -%}
+        {%- set period_key = 'quarter_start' -%}
     {%- endif %}
+    {%- set value_columns = [
+        'site', 'channel', 'region_code', 'city_code', 'seller_key', 'is_observed', 'is_active', 'is_new',
+        'is_removed', 'is_removal_inferred', 'unit_price_cny', 'records_offered', 'observations',
+    ] %}
 
 with
 
@@ -76,7 +84,7 @@ listing_period_keys as (
 
 ),
 
-final as (
+period_rows as (
 
     select
         listing_period_keys.listing_key,
@@ -112,6 +120,52 @@ final as (
         on
             listing_period_keys.listing_key = removal_periods.listing_key
             and listing_period_keys.period_start = removal_periods.period_start
+
+),
+
+{%- if is_incremental() %}
+
+previous_rows as (
+
+    select previous.*
+    from {{ this }} as previous
+    inner join listings
+        on previous.listing_key = listings.listing_key
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        period_rows.listing_key,
+        {%- if grain == 'month' %}
+        period_rows.month_start,
+        {%- endif %}
+        period_rows.quarter,
+        period_rows.quarter_start,
+        {%- for column in value_columns %}
+        period_rows.{{ column }},
+        {%- endfor %}
+        {%- if is_incremental() %}
+        case
+            when
+                previous_rows.listing_key is not null
+                {%- for column in value_columns %}
+                and {{ equal_or_both_null('period_rows.' ~ column, 'previous_rows.' ~ column) }}
+                {%- endfor %}
+                then previous_rows.loaded_at
+            else period_rows.loaded_at
+        end as loaded_at
+    from period_rows
+    left join previous_rows
+        on
+            period_rows.listing_key = previous_rows.listing_key
+            and period_rows.{{ period_key }} = previous_rows.{{ period_key }}
+        {%- else %}
+        period_rows.loaded_at
+    from period_rows
+        {%- endif %}
 
 )
 

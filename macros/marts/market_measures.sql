@@ -6,23 +6,23 @@
     row (medians included) is computed on the pooled listings rather than re-aggregated; active
     sellers are counted distinct at each level, from the distinct sellers of each finest cell.
     Rows: every region × channel with a listing in the period, and, for region 'all', every
-    channel seen (and 'all') in every period from the first to the last crawl, zero-filled. -#}
-{% macro market_measures_sql(grain) %}
-    {%- if grain == 'month' -%}
-        {%- set listing_periods = ref('int_listing_months_summarized') -%}
-        {%- set period_key = 'month_start' -%}
-        {%- set period_months = 1 -%}
-    {%- else -%}
-        {%- set listing_periods = ref('int_listing_quarters_summarized') -%}
-        {%- set period_key = 'quarter_start' -%}
-        {%- set period_months = 3 -%}
-    {%- endif %}
+    channel seen (and 'all') in every period from the first to the last crawl, zero-filled.
+    `periods`: date literals of the periods to measure (an incremental run:
+    macros/marts/market_periods.sql), or none for every period. -#}
+{% macro market_measures_sql(grain, periods=none) %}
+    {%- set spec = market_grain(grain) -%}
+    {%- set listing_periods = spec.listing_periods -%}
+    {%- set period_key = spec.period_key -%}
+    {%- set period_months = spec.months -%}
 
 with
 
 listing_periods as (
 
     select * from {{ listing_periods }}
+    {%- if periods is not none %}
+    where {{ in_literals(period_key, periods) }}
+    {%- endif %}
 
 ),
 
@@ -39,13 +39,12 @@ active_sellers as (
         channel,
         seller_key
     from {{ listing_periods }}
-    where is_active and seller_key is not null
-
-),
-
-site_days as (
-
-    select * from {{ ref('int_site_days_spined') }}
+    where
+        is_active
+        and seller_key is not null
+        {%- if periods is not none %}
+        and {{ in_literals(period_key, periods) }}
+        {%- endif %}
 
 ),
 
@@ -117,6 +116,85 @@ seller_counts as (
 
 ),
 
+{{ market_coverage_ctes(grain) }},
+
+row_keys as (
+
+    select period_start, region_code, channel from listing_measures
+    union
+    select period_start, region_code, channel from national_grid
+    {%- if periods is not none %}
+    where {{ in_literals('period_start', periods) }}
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        {%- if grain == 'month' %}
+        row_keys.period_start as month_start,
+        {%- endif %}
+        {{ quarter_label('row_keys.period_start') }} as quarter,
+        {{ quarter_start('row_keys.period_start') }} as quarter_start,
+        row_keys.region_code,
+        row_keys.channel,
+        cast(coalesce(listing_measures.listings_active, 0) as {{ dbt.type_bigint() }}) as listings_active,
+        cast(coalesce(listing_measures.listings_new, 0) as {{ dbt.type_bigint() }}) as listings_new,
+        cast(coalesce(listing_measures.listings_removed, 0) as {{ dbt.type_bigint() }}) as listings_removed,
+        cast(coalesce(seller_counts.sellers_active, 0) as {{ dbt.type_bigint() }}) as sellers_active,
+        cast(coalesce(listing_measures.records_offered, 0) as {{ dbt.type_bigint() }}) as records_offered,
+        cast(coalesce(listing_measures.priced_listings, 0) as {{ dbt.type_bigint() }}) as priced_listings,
+        cast(listing_measures.price_p25_cny as {{ type_double_precision() }}) as price_p25_cny,
+        cast(listing_measures.price_median_cny as {{ type_double_precision() }}) as price_median_cny,
+        cast(listing_measures.price_p75_cny as {{ type_double_precision() }}) as price_p75_cny,
+        cast(coalesce(coverage.crawled_site_days, 0) as {{ dbt.type_bigint() }}) as crawled_site_days,
+        cast(coalesce(coverage.expected_site_days, 0) as {{ dbt.type_bigint() }}) as expected_site_days,
+        cast(
+            1.0 * coverage.crawled_site_days / nullif(coverage.expected_site_days, 0)
+            as {{ type_double_precision() }}
+        ) as coverage_ratio,
+        -- no expected site-day at all is no coverage: low
+        coalesce(
+            1.0 * coverage.crawled_site_days / nullif(coverage.expected_site_days, 0)
+            < {{ var('low_coverage_threshold') }},
+            true
+        ) as is_low_coverage,
+        -- the period is only partly inside the crawled span (the first or the latest period)
+        {{ is_partial_period('row_keys.period_start', period_months) }} as is_partial_period
+    from row_keys
+    cross join crawl_span
+    left join listing_measures
+        on
+            row_keys.period_start = listing_measures.period_start
+            and row_keys.region_code = listing_measures.region_code
+            and row_keys.channel = listing_measures.channel
+    left join seller_counts
+        on
+            row_keys.period_start = seller_counts.period_start
+            and row_keys.region_code = seller_counts.region_code
+            and row_keys.channel = seller_counts.channel
+    left join coverage
+        on
+            row_keys.period_start = coverage.period_start
+            and row_keys.channel = coverage.channel
+
+)
+
+select * from final
+{% endmacro %}
+
+{#- Site-day coverage per period × channel (and channel 'all'), the crawled span, and the national
+    grid (every channel seen in every period): CTEs shared by the market measures and the check of
+    which periods an incremental run must recompute (macros/marts/market_periods.sql). -#}
+{% macro market_coverage_ctes(grain) %}
+{%- set period_key = market_grain(grain).period_key -%}
+site_days as (
+
+    select * from {{ ref('int_site_days_spined') }}
+
+),
+
 site_days_rolled_up as (
 
     select
@@ -165,69 +243,5 @@ national_grid as (
     from coverage as periods
     cross join coverage as channels
 
-),
-
-row_keys as (
-
-    select period_start, region_code, channel from listing_measures
-    union
-    select period_start, region_code, channel from national_grid
-
-),
-
-final as (
-
-    select
-        {%- if grain == 'month' %}
-        row_keys.period_start as month_start,
-        {%- endif %}
-        {{ quarter_label('row_keys.period_start') }} as quarter,
-        {{ quarter_start('row_keys.period_start') }} as quarter_start,
-        row_keys.region_code,
-        row_keys.channel,
-        cast(coalesce(listing_measures.listings_active, 0) as {{ dbt.type_bigint() }}) as listings_active,
-        cast(coalesce(listing_measures.listings_new, 0) as {{ dbt.type_bigint() }}) as listings_new,
-        cast(coalesce(listing_measures.listings_removed, 0) as {{ dbt.type_bigint() }}) as listings_removed,
-        cast(coalesce(seller_counts.sellers_active, 0) as {{ dbt.type_bigint() }}) as sellers_active,
-        cast(coalesce(listing_measures.records_offered, 0) as {{ dbt.type_bigint() }}) as records_offered,
-        cast(coalesce(listing_measures.priced_listings, 0) as {{ dbt.type_bigint() }}) as priced_listings,
-        cast(listing_measures.price_p25_cny as {{ type_double_precision() }}) as price_p25_cny,
-        cast(listing_measures.price_median_cny as {{ type_double_precision() }}) as price_median_cny,
-        cast(listing_measures.price_p75_cny as {{ type_double_precision() }}) as price_p75_cny,
-        cast(coalesce(coverage.crawled_site_days, 0) as {{ dbt.type_bigint() }}) as crawled_site_days,
-        cast(coalesce(coverage.expected_site_days, 0) as {{ dbt.type_bigint() }}) as expected_site_days,
-        cast(
-            1.0 * coverage.crawled_site_days / nullif(coverage.expected_site_days, 0)
-            as {{ type_double_precision() }}
-        ) as coverage_ratio,
-        -- no expected site-day at all is no coverage: low
-        coalesce(
-            1.0 * coverage.crawled_site_days / nullif(coverage.expected_site_days, 0)
-            < {{ var('low_coverage_threshold') }},
-            true
-        ) as is_low_coverage,
-        -- the period is only partly inside the crawled span (the first or the latest period)
-        row_keys.period_start < crawl_span.first_crawl_date
-        or {{ add_days(add_months('row_keys.period_start', period_months), -1) }} > crawl_span.last_crawl_date
-            as is_partial_period
-    from row_keys
-    cross join crawl_span
-    left join listing_measures
-        on
-            row_keys.period_start = listing_measures.period_start
-            and row_keys.region_code = listing_measures.region_code
-            and row_keys.channel = listing_measures.channel
-    left join seller_counts
-        on
-            row_keys.period_start = seller_counts.period_start
-            and row_keys.region_code = seller_counts.region_code
-            and row_keys.channel = seller_counts.channel
-    left join coverage
-        on
-            row_keys.period_start = coverage.period_start
-            and row_keys.channel = coverage.channel
-
 )
-
-select * from final
-{% endmacro %}
+{%- endmacro %}

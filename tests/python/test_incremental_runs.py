@@ -212,7 +212,8 @@ STATE_TABLES = (
     "intermediate.int_listing_quarters_summarized",
     "intermediate.int_site_days_spined",
 )
-STAMP_COLUMNS = ("loaded_at", "first_loaded_at")
+# removed_at_before_run: the removal a listing had before the run that last recomputed it (run history).
+STAMP_COLUMNS = ("loaded_at", "first_loaded_at", "removed_at_before_run")
 
 
 def state_differences(first: Path, second: Path) -> dict[str, tuple[int, int]]:

@@ -2,8 +2,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='listing_key',
+        incremental_strategy='replace_changed_rows',
+        unique_key=['listing_key', 'month_start'],
+        rewrite_key='listing_key',
         on_schema_change='sync_all_columns',
     )
 }}

@@ -100,6 +100,19 @@ changed_listings as (
 
 ),
 
+previous_removals as (
+
+    -- the removal the listing had before this run: its period loses a removal row when it moves
+    select
+        previous.listing_key,
+        previous.removed_at
+    from {{ this }} as previous
+    inner join changed_listings
+        on previous.listing_key = changed_listings.listing_key
+    where previous.removed_at is not null
+
+),
+
 {%- endif %}
 
 listing_months as (
@@ -198,10 +211,19 @@ final as (
         lifecycle.delivered_rows,
         lifecycle.sample_record_count,
         lifecycle.has_unmasked_samples,
+        {%- if is_incremental() %}
+        previous_removals.removed_at as removed_at_before_run,
+        {%- else %}
+        cast(null as {{ dbt.type_timestamp() }}) as removed_at_before_run,
+        {%- endif %}
         {{ load_batch_at() }} as loaded_at
     from lifecycle
     left join inferred_removals
         on lifecycle.listing_key = inferred_removals.listing_key
+    {%- if is_incremental() %}
+    left join previous_removals
+        on lifecycle.listing_key = previous_removals.listing_key
+    {%- endif %}
     left join latest_attributes
         on lifecycle.listing_key = latest_attributes.listing_key
 

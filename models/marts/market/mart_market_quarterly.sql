@@ -2,15 +2,27 @@
     plus changes on the previous quarter and on the same quarter a year before. A change is not
     published (null) on a thin base (fewer than thin_base_min listings, or priced listings for
     price changes, on either side) or when either quarter is low-coverage (SPEC §6).
+    Incremental (delete+insert on the quarter): a run recomputes the quarters whose measures can have
+    changed and the quarters that compare with them, from the measures of those and of the quarters
+    they compare with (macros/marts/market_periods.sql).
     Built after mart_market_monthly (depends_on below), not beside it: the two share DuckDB's memory
     limit, and side by side at 100M rows they spilled over 20 GB and ran the disk full. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='quarter_start',
+        on_schema_change='fail',
+    )
+}}
 -- depends_on: {{ ref('mart_market_monthly') }}
+{%- set periods = market_periods_to_rebuild('quarter', comparison_months=[3, 12]) %}
 
 with
 
 market_measures as (
 
-    {{ market_measures_sql('quarter') }}
+    {{ market_measures_sql('quarter', periods.measured if periods is not none else none) }}
 
 ),
 
@@ -86,6 +98,9 @@ final as (
                 then {{ pct_change('price_median_cny', 'yoy_price_median_cny') }}
         end as {{ type_double_precision() }}) as price_median_yoy_pct
     from compared
+    {%- if periods is not none %}
+    where {{ in_literals('quarter_start', periods.published) }}
+    {%- endif %}
 
 )
 
