@@ -2,10 +2,11 @@
     month state (int_listing_months_aggregated; a quarter is its three months) and the listings.
     grain: 'month' or 'quarter'. A listing has a row for every period it was observed in and for
     the period it was removed in (an inferred removal can fall in a period without observations).
-    Incremental (delete+insert on the listing, config in the models): a run rewrites the periods of
-    the listings int_listings_aggregated recomputed. A row keeps the `loaded_at` it had when its
-    values are unchanged; a new or changed row gets the listing's (this run's batch), so the market
-    marts recompute only the periods with a changed row (macros/marts/market_periods.sql). -#}
+    Incremental (strategy replace_changed_rows, config in the models): a run recomputes the periods
+    of the listings int_listings_aggregated recomputed. A row keeps the `loaded_at` it had when its
+    values are unchanged; a new or changed row gets the listing's (this run's batch); only those are
+    written (macros/incremental/replace_changed_rows.sql), and the market marts recompute only the
+    periods with such a row (macros/marts/market_periods.sql). -#}
 {% macro listing_periods_sql(grain) %}
     {%- if grain == 'month' -%}
         {%- set period_of = month_start -%}
