@@ -1,6 +1,8 @@
 """A run with a few landed files (a daily delivery) reads its groups in threads
 (ingest/run.py `process_in_order`): the result is the sequential one, and the threads share
-no DuckDB connection (one runs a query at a time and refuses a second caller)."""
+no DuckDB connection (one runs a query at a time and refuses a second caller). A run with many
+files reads them in worker processes, whose rows come back through files: the same result, and
+no file left behind."""
 
 from __future__ import annotations
 
@@ -54,16 +56,33 @@ def four_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list]:
     return groups
 
 
-def _bronze(groups: list[list], workers: int) -> list[pl.DataFrame]:
-    results = list(run.process_in_order(groups, KEY, workers))
+def _bronze(groups: list[list], workers: int, spill_dir: Path) -> list[pl.DataFrame]:
+    results = list(run.process_in_order(groups, KEY, workers, spill_dir))
     assert [r.outcomes[0][0] for r in results] == ["parsed"] * 4
     return [r.bronze for r in results]
 
 
-def test_a_few_groups_in_threads_give_the_sequential_result(four_groups: list[list]) -> None:
-    sequential = _bronze(four_groups, workers=1)
+def test_a_few_groups_in_threads_give_the_sequential_result(four_groups: list[list], tmp_path: Path) -> None:
+    sequential = _bronze(four_groups, workers=1, spill_dir=tmp_path / "spill")
     for _ in range(3):
-        threaded = _bronze(four_groups, workers=2)
+        threaded = _bronze(four_groups, workers=2, spill_dir=tmp_path / "spill")
         for one, other in zip(sequential, threaded, strict=True):
             assert one.height == 20_000
             assert_frame_equal(one, other)
+
+
+def test_groups_in_worker_processes_give_the_sequential_result(
+    four_groups: list[list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spill_dir = tmp_path / "spill"
+    sequential = _bronze(four_groups, workers=1, spill_dir=spill_dir)
+    monkeypatch.setattr(run, "PARALLEL_MIN_FILES", 2)
+    spilled: list[Path] = []
+    received = run._received
+    monkeypatch.setattr(run, "_received", lambda result: spilled.append(result.spilled) or received(result))
+    in_processes = _bronze(four_groups, workers=2, spill_dir=spill_dir)
+    assert len(spilled) == 4 and all(path.parent == spill_dir for path in spilled)
+    for one, other in zip(sequential, in_processes, strict=True):
+        assert one.height == 20_000
+        assert_frame_equal(one, other)
+    assert not spill_dir.exists()
