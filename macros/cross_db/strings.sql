@@ -53,58 +53,6 @@
     listagg(distinct {{ expression }}, {{ delimiter }}) within group (order by {{ expression }})
 {%- endmacro %}
 
-{#- A 64-bit hash of the values of `expressions` (a list), for grouping and filtering only: never
-    stored, never a key (collisions are possible and must be harmless where it is used). -#}
-{% macro hash64(expressions) -%}
-    {{ return(adapter.dispatch('hash64', 'waybill_watch')(expressions)) }}
-{%- endmacro %}
-
-{% macro default__hash64(expressions) -%}
-    xxhash64({{ expressions | join(', ') }})
-{%- endmacro %}
-
-{% macro duckdb__hash64(expressions) -%}
-    hash({{ expressions | join(', ') }})
-{%- endmacro %}
-
-{#- Between `name as` and `(` of a CTE that a query reads more than once: compute it where it is
-    read instead of storing it once. DuckDB stores such CTEs by default, which for a CTE of every
-    crawl row means writing the whole table to its temp directory (tens of GB at 100M rows); other
-    engines inline CTEs anyway. -#}
-{% macro inlined_cte() -%}
-    {{ return(adapter.dispatch('inlined_cte', 'waybill_watch')()) }}
-{%- endmacro %}
-
-{% macro default__inlined_cte() -%}{%- endmacro %}
-
-{% macro duckdb__inlined_cte() -%}
-    not materialized
-{%- endmacro %}
-
-{#- Pre- and post-hooks of a model that reads a large relation more than once on purpose: DuckDB's
-    `common_subplan` optimizer would store the shared part once (in its temp directory: tens of GB
-    for every crawl row), which is what the model avoids. Nothing elsewhere. The restore sets back the
-    list profiles.yml gives every connection (partitioned_execution off), not DuckDB's default. -#}
-{% macro keep_subplans_inlined() -%}
-    {{ return(adapter.dispatch('keep_subplans_inlined', 'waybill_watch')()) }}
-{%- endmacro %}
-
-{% macro default__keep_subplans_inlined() -%}{%- endmacro %}
-
-{% macro duckdb__keep_subplans_inlined() -%}
-    set disabled_optimizers = 'common_subplan,partitioned_execution'
-{%- endmacro %}
-
-{% macro restore_subplan_optimizer() -%}
-    {{ return(adapter.dispatch('restore_subplan_optimizer', 'waybill_watch')()) }}
-{%- endmacro %}
-
-{% macro default__restore_subplan_optimizer() -%}{%- endmacro %}
-
-{% macro duckdb__restore_subplan_optimizer() -%}
-    set disabled_optimizers = 'partitioned_execution'
-{%- endmacro %}
-
 {#- `left` equals `right`, or both are null. -#}
 {% macro equal_or_both_null(left, right) -%}
     {{ return(adapter.dispatch('equal_or_both_null', 'waybill_watch')(left, right)) }}

@@ -5,10 +5,10 @@
     without a fetch instant, which no test lets through but no slice may lose). A full build of more than ~10M rows
     writes one slice of months per statement (`full_build_slices`), the first in the model's own
     statement and the others in its post-hook (`later_deduplicated_months`): the copies of a
-    (listing, instant) share the instant, so each slice ranks alone, exactly; a slice is read from
-    its own bronze files only (a bronze file holds about a day's fetches; Parquet min/max statistics
-    skip the others), and the table is written slice by slice, in month order, so later scans of a
-    month skip the others by zone maps. -#}
+    (listing, instant) share the instant, so each slice is resolved alone, exactly
+    (`resolve_repeated_copies`); a slice is read from its own bronze files only (a bronze file holds
+    about a day's fetches; Parquet min/max statistics skip the others), and the table is written
+    slice by slice, in month order, so later scans of a month skip the others by zone maps. -#}
 {% macro deduplicated_observations(relation, incremental, months=none, first_slice=true) %}
 
 {#- What the listing, period and coverage state and the warn tests downstream read, and the way
@@ -27,7 +27,7 @@
 
 with
 
-new_rows as {% if not incremental %}{{ waybill_watch.inlined_cte() }} {% endif %}(
+new_rows as (
 
     select
         {%- for column in columns %}
@@ -86,63 +86,20 @@ candidates as (
 
 {% else %}
 
-{#- A full build: most (listing, instant) keys are delivered once, and ranking every row (a window
-    over the whole table) spills all of it to disk: ~40 GB at 100M rows, more than this machine
-    had. Only the rows of keys delivered more than once are ranked; the others are their key's
-    only copy. Repeated keys are found by a 64-bit hash of the key (a collision only sends a few
-    single copies through the ranking, which keeps them). The row CTEs read more than once are
-    inlined (`inlined_cte`, and DuckDB's common-subplan optimizer is off for a full build: both
-    would store every row once more, in the temp directory). -#}
-repeated_key_hashes as (
-
-    select {{ waybill_watch.hash64(['listing_key', 'fetched_at_utc']) }} as key_hash
-    from new_rows
-    group by {{ waybill_watch.hash64(['listing_key', 'fetched_at_utc']) }}
-    having count(*) > 1
-
-),
-
-flagged_rows as {{ waybill_watch.inlined_cte() }} (
-
-    select
-        new_rows.*,
-        repeated_key_hashes.key_hash is not null as is_repeated_key
-    from new_rows
-    left join repeated_key_hashes
-        on {{ waybill_watch.hash64(['new_rows.listing_key', 'new_rows.fetched_at_utc']) }} = repeated_key_hashes.key_hash
-
-),
-
-candidates as (
-
-    -- the copies of repeated keys, to be ranked
-    select
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
-        copies,
-        first_loaded_at
-    from flagged_rows
-    where is_repeated_key
-
-),
-
-{{ ranked_copies('candidates') }}
-
+{#- A full build writes every row as its key's only copy, and the post-hook then resolves the keys
+    delivered more than once (`resolve_repeated_copies`): ranking every row (a window over the whole
+    table) spilled ~40 GB to disk at 100M rows, and ranking only the copies of repeated keys before
+    the write computed the enrichment of every row two to three times (10M rows: 38 s; written
+    once and resolved after: 27 s, the same rows). -#}
 single_copies as (
 
     select
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
-        copies,
-        first_loaded_at,
+        new_rows.*,
         cast(1 as {{ dbt.type_bigint() }}) as copy_rank,
-        copies as delivered_copies,
-        loaded_at as batch_loaded_at,
-        first_loaded_at as key_first_loaded_at
-    from flagged_rows
-    where not is_repeated_key
+        new_rows.copies as delivered_copies,
+        new_rows.loaded_at as batch_loaded_at,
+        new_rows.first_loaded_at as key_first_loaded_at
+    from new_rows
 
 ),
 
@@ -165,13 +122,7 @@ final as (
         batch_loaded_at as loaded_at,
         -- the load batch that first delivered this (listing, instant): later batches only re-chose it
         key_first_loaded_at as first_loaded_at
-    from (
-        select * from ranked
-        {%- if not incremental %}
-        union all
-        select * from single_copies
-        {%- endif %}
-    ) as chosen
+    from {{ 'ranked' if incremental else 'single_copies' }}
     where copy_rank = 1
 
 )
@@ -193,6 +144,113 @@ select * from final
             ) as slice_rows
         {%- endcall -%}
     {%- endfor -%}
+{% endmacro %}
+
+{#- Post-hook of int_observations_deduplicated after its commit: after a full build, the keys
+    delivered more than once, slice by slice (`resolve_repeated_copies`; the slices planned on the
+    table's months, as the build planned them on staging's); nothing in an incremental run. After
+    the commit, because deleting rows of a table created in the same transaction made DuckDB
+    rewrite the whole table at commit (10M rows: 20.5 s); a build that stops between the two
+    rebuilds next time (docs/marts.md). -#}
+{% macro resolve_deduplicated_months() %}
+    {%- if not written_by_this_full_build() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set slices = full_build_slices(this, 'month_start') -%}
+    {%- for months in (slices if slices | length > 1 else [none]) -%}
+        {%- do resolve_repeated_copies(months) -%}
+    {%- endfor -%}
+    {#- the queries above opened a transaction (dbt begins one on the first statement) -#}
+    {%- do adapter.commit() -%}
+{% endmacro %}
+
+{#- After a full build wrote every row of the Asia/Shanghai `months` ([first, end) date literals;
+    none: the whole table) as its key's only copy (delivered_copies = 1), the keys with more than
+    one row there: their copies ranked as an incremental run ranks them (`ranked_copies`: the copy
+    delivered first wins, with the copies counted), the winner inserted with its count (2 or more),
+    then every single-copy row of those keys deleted. Two plain statements (an insert, then a delete
+    with `exists`, which Spark's Delta DELETE also takes); the rows of a key share its fetch instant,
+    so a slice holds all of them. A row without a key (which the not-null tests report) is left as
+    it is. -#}
+{% macro resolve_repeated_copies(months) %}
+    {%- set in_slice = {} -%}
+    {%- for alias in ['', 'slice_rows.', 'copy_rows.', 'winners.'] -%}
+        {%- do in_slice.update({alias: fetched_in_local_months(alias ~ 'fetched_at_utc', months) if months is not none else 'true'}) -%}
+    {%- endfor -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- call statement('resolve_repeated_copies') -%}
+        insert into {{ this }} ({{ columns | join(', ') }})
+        with
+
+        repeated_keys as (
+
+            select listing_key, fetched_at_utc
+            from {{ this }}
+            where
+                {{ in_slice[''] }}
+                and delivered_copies = 1
+                and listing_key is not null
+                and fetched_at_utc is not null
+            group by listing_key, fetched_at_utc
+            having count(*) > 1
+
+        ),
+
+        candidates as (
+
+            -- the copies of those keys (read from the table, not through a CTE read twice, which
+            -- DuckDB would store whole)
+            select
+                {%- for column in columns if column != 'delivered_copies' %}
+                slice_rows.{{ column }},
+                {%- endfor %}
+                slice_rows.delivered_copies as copies
+            from {{ this }} as slice_rows
+            inner join repeated_keys
+                on
+                    slice_rows.listing_key = repeated_keys.listing_key
+                    and slice_rows.fetched_at_utc = repeated_keys.fetched_at_utc
+            where {{ in_slice['slice_rows.'] }} and slice_rows.delivered_copies = 1
+
+        ),
+
+        {{ ranked_copies('candidates') | indent(8) }}
+
+        winners as (
+
+            select
+                {%- for column in columns %}
+                {%- if column == 'delivered_copies' %}
+                cast(ranked.delivered_copies as {{ dbt.type_bigint() }}) as delivered_copies
+                {%- elif column == 'loaded_at' %}
+                ranked.batch_loaded_at as loaded_at
+                {%- elif column == 'first_loaded_at' %}
+                ranked.key_first_loaded_at as first_loaded_at
+                {%- else %}
+                ranked.{{ column }}
+                {%- endif %}{{ ',' if not loop.last }}
+                {%- endfor %}
+            from ranked
+            where ranked.copy_rank = 1
+
+        )
+
+        select * from winners
+    {%- endcall -%}
+    {%- call statement('delete_resolved_copies') -%}
+        delete from {{ this }} as copy_rows
+        where
+            {{ in_slice['copy_rows.'] }}
+            and copy_rows.delivered_copies = 1
+            and exists (
+                select 1
+                from {{ this }} as winners
+                where
+                    {{ in_slice['winners.'] }}
+                    and winners.delivered_copies > 1
+                    and winners.observation_key = copy_rows.observation_key
+            )
+    {%- endcall -%}
 {% endmacro %}
 
 {#- `ts_utc` (a naive UTC instant) falls in the Asia/Shanghai months [first, end) of `months` (date

@@ -37,15 +37,12 @@
     {{ return(slices) }}
 {%- endmacro %}
 
-{#- For the post-hook of a model a full build writes in slices (the first in the model's own
-    statement): the slices of `relation` (`full_build_slices`) with no row in `this` yet, when every
-    row of `this` carries this run's load batch (a full build); none otherwise, found by reading rows
-    until an older batch shows (an incremental run), not by scanning the table. `is_incremental()`
-    cannot tell: in a post-hook after a first build the table exists. `this_month_column` is the
-    table's month column. -#}
-{% macro remaining_full_build_slices(relation, month_expression, this_month_column) -%}
+{#- Whether every row of `this` carries this run's load batch (a full build just wrote it), found
+    by reading rows until an older batch shows (an incremental run), not by scanning the table.
+    `is_incremental()` cannot tell: in a post-hook after a first build the table exists. -#}
+{% macro written_by_this_full_build() -%}
     {%- if not execute -%}
-        {{ return([]) }}
+        {{ return(false) }}
     {%- endif -%}
     {%- set probe -%}
         select count(*) from (
@@ -54,7 +51,15 @@
             limit 1
         ) as older_batch
     {%- endset -%}
-    {%- if run_query(probe).columns[0].values()[0] > 0 -%}
+    {{ return(run_query(probe).columns[0].values()[0] == 0) }}
+{%- endmacro %}
+
+{#- For the post-hook of a model a full build writes in slices (the first in the model's own
+    statement): the slices of `relation` (`full_build_slices`, or `slices` when already planned)
+    with no row in `this` yet, after a full build (`written_by_this_full_build`); none otherwise.
+    `this_month_column` is the table's month column. -#}
+{% macro remaining_full_build_slices(relation, month_expression, this_month_column, slices=none) -%}
+    {%- if not execute or not written_by_this_full_build() -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set written_sql -%}
@@ -62,7 +67,7 @@
     {%- endset -%}
     {%- set written = run_query(written_sql).columns[0].values() | list -%}
     {%- set remaining = [] -%}
-    {%- for slice in full_build_slices(relation, month_expression) -%}
+    {%- for slice in (slices if slices is not none else full_build_slices(relation, month_expression)) -%}
         {%- set first = slice[0].split("'")[1] -%}
         {%- if first not in written -%}
             {%- do remaining.append(slice) -%}

@@ -9,9 +9,10 @@
     rank them (no look-back window is needed); delete+insert on the key replaces the earlier choice
     (its delete reads only the new rows' fetch range: macros/incremental/delete_insert_in_range.sql).
     `first_loaded_at` tells the state models downstream a new key from a re-chosen one.
-    A full build ranks only the copies of keys delivered more than once (ranking every row spilled
-    ~40 GB to disk at 100M rows), one Asia/Shanghai month of fetches per statement: the first here,
-    the others in the post-hook (macros/incremental/deduplicated_observations.sql). -#}
+    A full build writes every row as its key's only copy, one slice of Asia/Shanghai months of
+    fetches per statement (the first here, the others in the post-hook), then resolves the keys
+    delivered more than once, slice by slice, as a run ranks them (ranking every row spilled ~40 GB
+    to disk at 100M rows; macros/incremental/deduplicated_observations.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -19,10 +20,9 @@
         unique_key='observation_key',
         range_key='fetched_at_utc',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ waybill_watch.keep_subplans_inlined() if not is_incremental() }}",
         post_hook=[
             "{{ later_deduplicated_months(ref('int_observations_enriched'), ref('stg_crawl__observations')) }}",
-            "{{ waybill_watch.restore_subplan_optimizer() }}",
+            {"sql": "{{ resolve_deduplicated_months() }}", "transaction": false},
         ],
     )
 }}
