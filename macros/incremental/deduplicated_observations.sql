@@ -89,8 +89,8 @@ candidates as (
 {#- A full build writes every row as its key's only copy, and the post-hook then resolves the keys
     delivered more than once (`resolve_repeated_copies`): ranking every row (a window over the whole
     table) spilled ~40 GB to disk at 100M rows, and ranking only the copies of repeated keys before
-    the write computed the enrichment of every row two to three times (10M rows: 38 s; written
-    once and resolved after: 27 s, the same rows). -#}
+    the write computed the enrichment of every row two to three times (the model at 10M rows:
+    38.1 s; written once and resolved after: 31.9 s, the same rows). -#}
 single_copies as (
 
     select
