@@ -4,6 +4,7 @@ exact path gives, or declines; and discovery reuses the audit's content hashes."
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from pathlib import Path
 
@@ -123,3 +124,24 @@ def test_discovery_hashes_only_new_or_changed_files(tmp_path: Path, monkeypatch:
         != known[(files[0].rel_path, files[0].size, files[0].mtime)]
     )
     assert pl.Series(list(again.values())).n_unique() == 2
+
+
+GZIP_MEMBER = gzip.compress(b'{"a": 1}\n' * 500)
+GZIP_STREAMS = {
+    "one member": GZIP_MEMBER,
+    "two members, zero padding between": GZIP_MEMBER + b"\x00" * 8 + gzip.compress(b'{"b": 2}\n'),
+    "cut short": GZIP_MEMBER[: len(GZIP_MEMBER) // 2],
+    "second member cut short": GZIP_MEMBER + GZIP_MEMBER[:30],
+    "corrupt block": GZIP_MEMBER[:12] + b"\xff" * 40 + GZIP_MEMBER[52:],
+}
+
+
+@pytest.mark.parametrize("case", GZIP_STREAMS)
+def test_gunzip_reads_as_zlib_reads(case: str) -> None:
+    """ISA-L reads intact streams; a broken one is read by zlib, which says where it stops."""
+    data = GZIP_STREAMS[case]
+    assert crawl._gunzip(data) == crawl._zlib_gunzip(data)
+    intact = crawl._zlib_gunzip(data)[1] is None
+    assert (crawl._isal_gunzip(data) is not None) == intact
+    if intact:
+        assert crawl._isal_gunzip(data) == crawl._zlib_gunzip(data)[0]

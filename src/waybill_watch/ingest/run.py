@@ -292,7 +292,7 @@ def process_in_order(
         return
     if sum(map(len, groups)) < PARALLEL_MIN_FILES:
         # A worker process costs its start and imports (~1 s) before its first file; a thread
-        # does not, and gunzip, parsing and hashing release the GIL (zlib, polars, numpy).
+        # does not, and gunzip, parsing and hashing release the GIL (ISA-L, zlib, polars, numpy).
         with ThreadPoolExecutor(max_workers=workers) as threads:
             yield from _process_ahead(groups, workers, threads, process_group, key)
         return
