@@ -69,37 +69,21 @@ def _gunzip(compressed: bytes) -> tuple[bytes, str | None]:
     ingest's CPU); a stream it does not read to its end goes through zlib from the start, so a
     broken file loads exactly as far as zlib reads it.
     """
-    whole = _isal_gunzip(compressed)
-    return (whole, None) if whole is not None else _zlib_gunzip(compressed)
+    data, broken = _gunzip_with(isal_zlib, compressed)
+    return (data, None) if broken is None else _gunzip_with(zlib, compressed)
 
 
-def _isal_gunzip(compressed: bytes) -> bytes | None:
-    """All members of an intact gzip stream; None if any member is corrupt or cut short."""
+def _gunzip_with(inflate: Any, compressed: bytes) -> tuple[bytes, str | None]:
+    """`_gunzip` with one inflate module (`zlib` or ISA-L's `isal_zlib`, the same interface).
+    Its decompressor directly, not `gzip.open`: the latter raises on a broken stream before
+    returning the block that was read, and the lines before the break must still load."""
     parts: list[bytes] = []
     data = compressed
     while data:
-        stream = isal_zlib.decompressobj(wbits=31)
+        stream = inflate.decompressobj(wbits=31)
         try:
             parts.append(stream.decompress(data))
-        except isal_zlib.error:
-            return None
-        if not stream.eof:
-            return None
-        data = stream.unused_data.lstrip(b"\x00")
-    return b"".join(parts)
-
-
-def _zlib_gunzip(compressed: bytes) -> tuple[bytes, str | None]:
-    """`_gunzip` with zlib, which tells where a broken stream stops. zlib directly, not
-    `gzip.open`: the latter raises on a broken stream before returning the block that was
-    read, and the lines before the break must still load."""
-    parts: list[bytes] = []
-    data = compressed
-    while data:
-        stream = zlib.decompressobj(wbits=31)
-        try:
-            parts.append(stream.decompress(data))
-        except zlib.error as exc:
+        except inflate.error as exc:
             return b"".join(parts), f"gzip stream is corrupt ({exc}); the lines before the break are loaded"
         if not stream.eof:
             parts.append(stream.flush())
