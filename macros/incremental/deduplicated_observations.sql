@@ -12,14 +12,18 @@
 {% macro deduplicated_observations(relation, incremental, months=none, first_slice=true) %}
 
 {#- What the listing, period and coverage state and the warn tests downstream read, and the way
-    back to the evidence: observation_id (the bronze row: its texts, url, contact, file hash and
-    HTTP status are one join away in int_observations_enriched, a view on bronze), file_path and
-    line_no. Written here, the texts and keys nothing downstream read took half of the write of
-    this table (10M rows: 22.6 s with all 44 columns, 11.8 s without 14 of them; the model in a
-    10M full build: 48.9 s with all, 40.0 s with these). -#}
+    back to the evidence: file_hash and line_no (the bronze row, whose observation_id hashes the
+    two: its listing_id, texts, url, contact and HTTP status are one join away in
+    int_observations_enriched, a view on bronze) and file_path. Written here, the texts and keys
+    nothing downstream read took half of the write of this table (10M rows: 22.6 s with all 44
+    columns, 11.8 s without 14 of them; the model in a 10M full build: 48.9 s with all, 40.0 s
+    with these). Unique 32-character md5 texts are the dearest columns to write (DuckDB's
+    dictionary + FSST compression finds nothing to share: 2.3–2.5 s each at 10M against ~0.5 s
+    for a text of few values), hence no md5 key of the (listing, instant) key and no
+    observation_id here (session 12). -#}
 {%- set columns = [
-    'observation_id', 'listing_key', 'site', 'channel', 'listing_id', 'run_id', 'crawler',
-    'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
+    'listing_key', 'site', 'channel', 'run_id', 'crawler',
+    'file_hash', 'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
     'seller_key', 'price_text', 'unit_price', 'price_currency', 'unit_price_cny', 'is_price_outlier',
     'records_offered', 'region_code', 'city_code', 'carrier_codes', 'freshness',
     'sample_record_count', 'has_unmasked_samples', 'status', 'is_removal_fetch', 'loaded_at',
@@ -108,8 +112,6 @@ single_copies as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(["listing_key", "'|'", "cast(fetched_at_utc as " ~ dbt.type_string() ~ ")"])) }}
-            as observation_key,
         {%- for column in columns if column != 'loaded_at' %}
         {{ column }},
         {%- if column == 'fetched_date_local' %}
@@ -248,7 +250,8 @@ select * from final
                 where
                     {{ in_slice['winners.'] }}
                     and winners.delivered_copies > 1
-                    and winners.observation_key = copy_rows.observation_key
+                    and winners.listing_key = copy_rows.listing_key
+                    and winners.fetched_at_utc = copy_rows.fetched_at_utc
             )
     {%- endcall -%}
 {% endmacro %}

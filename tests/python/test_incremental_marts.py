@@ -67,14 +67,11 @@ def read_state(warehouse: Path) -> dict[str, pl.DataFrame]:
     with duckdb.connect(str(build_db_path(warehouse)), read_only=True) as con:
         tables = {name: con.sql(f"select * from marts.{name}").pl() for name in MARTS}
         tables["t9_months"] = con.sql(
-            """
+            f"""
             select months.*
             from intermediate.int_listing_months_summarized as months
-            inner join (
-                select distinct listing_key
-                from intermediate.int_observations_deduplicated
-                where listing_id = 'T9'
-            ) as t9 using (listing_key)
+            inner join ({bf.kept_listing_ids_sql(warehouse)}) as ids using (listing_key)
+            where ids.listing_id = 'T9'
             order by month_start
             """
         ).pl()

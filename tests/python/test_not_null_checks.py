@@ -43,17 +43,17 @@ def test_not_null_columns_names_each_column_with_nulls(hand_warehouse: Path, bui
         con.execute(
             """
             update intermediate.int_observations_deduplicated set site = null
-            where observation_key in (
-                select observation_key from intermediate.int_observations_deduplicated
-                order by observation_key limit 2
+            where (listing_key, fetched_at_utc) in (
+                select (listing_key, fetched_at_utc) from intermediate.int_observations_deduplicated
+                order by listing_key, fetched_at_utc limit 2
             )
             """
         )
         con.execute(
             """
             update intermediate.int_observations_deduplicated set region_code = null
-            where observation_key = (
-                select max(observation_key) from intermediate.int_observations_deduplicated
+            where (listing_key, fetched_at_utc) = (
+                select max((listing_key, fetched_at_utc)) from intermediate.int_observations_deduplicated
             )
             """
         )

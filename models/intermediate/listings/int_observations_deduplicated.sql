@@ -17,7 +17,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete_insert_in_range',
-        unique_key='observation_key',
+        unique_key=['listing_key', 'fetched_at_utc'],
         range_key='fetched_at_utc',
         on_schema_change='sync_all_columns',
         post_hook=[
