@@ -19,8 +19,8 @@
     columns, 11.8 s without 14 of them; the model in a 10M full build: 48.9 s with all, 40.0 s
     with these). Unique 32-character md5 texts are the dearest columns to write (DuckDB's
     dictionary + FSST compression finds nothing to share: 2.3–2.5 s each at 10M against ~0.5 s
-    for a text of few values), hence no md5 key of the (listing, instant) key and no
-    observation_id here (session 12). -#}
+    for a text of few values), hence no md5 of the (listing, instant) key and no observation_id
+    here: the pair is the key, and file_hash with line_no names the bronze row. -#}
 {%- set columns = [
     'listing_key', 'site', 'channel', 'run_id', 'crawler',
     'file_hash', 'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
