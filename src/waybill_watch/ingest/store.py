@@ -38,10 +38,12 @@ def digests(row_hashes: pl.Series) -> pl.Series:
 
 
 def write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
-    """Write beside the target and rename: a reader (dbt) never sees half a file. zstd level 1:
-    the same size as polars' default level 3 on bronze rows, and the write 2.7 → 1.9 µs a row."""
+    """Write beside the target and rename: a reader (dbt) never sees half a file. LZ4: on bronze
+    crawl rows (one polars thread) the write takes 1.5 µs a row against 1.8 for zstd level 1 (2.7
+    for polars' default zstd level 3) and DuckDB reads every column ~25 % faster, for files 1.6×
+    the size of zstd's (a year of crawls at 100M rows: ~14 GB instead of ~9)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+    frame.write_parquet(tmp, compression="lz4", statistics=True)
     os.replace(tmp, path)
 
 
