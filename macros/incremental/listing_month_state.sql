@@ -64,10 +64,16 @@
         max(loaded_at) as loaded_at
     from (
         select
-            *,
+            observations.*,
+            -- the observations hold the seller's integer stand-in (int_seller_keys_numbered)
+            sellers.seller_key,
             -- live on sale: status active or sold out, and not a removal fetch (404/410 never counts)
-            coalesce(status, 'active') in ('active', 'sold_out') and not is_removal_fetch as is_live
-        from {{ relation }}
+            coalesce(observations.status, 'active') in ('active', 'sold_out')
+            and not observations.is_removal_fetch as is_live
+        -- `relation` may be an aliased subquery (a full build's month slice)
+        from (select * from {{ relation }}) as observations
+        left join {{ ref('int_seller_keys_numbered') }} as sellers
+            on observations.seller_num = sellers.seller_num
     ) as observations
     group by listing_key, month_start
 {%- endcall %}

@@ -19,6 +19,10 @@ sites as (
     select site, channel from {{ ref('int_sites_registered') }}
 ),
 
+sellers as (
+    select seller_key, seller_num from {{ ref('int_seller_keys_numbered') }}
+),
+
 prices as (
     select price_text, text_unit_price, text_price_currency from {{ ref('int_price_texts_parsed') }}
 ),
@@ -49,6 +53,7 @@ joined as (
         urls.url_normalized,
         {{ waybill_watch.listing_key('observations.site', 'observations.listing_id', 'urls.url_normalized') }} as listing_key,
         coalesce(sites.channel, 'unknown') as channel,
+        sellers.seller_num,
         {{ waybill_watch.to_shanghai_local('observations.fetched_at_utc') }} as fetched_at_local,
         {{ waybill_watch.shanghai_local_date('observations.fetched_at_utc') }} as fetched_date_local,
         case
@@ -70,6 +75,8 @@ joined as (
         on observations.url = urls.url
     left join sites
         on observations.site = sites.site
+    left join sellers
+        on observations.seller_key = sellers.seller_key
     left join prices
         on observations.price_text = prices.price_text
     left join quantities
@@ -116,6 +123,7 @@ final as (
         fetched_at_local,
         fetched_date_local,
         seller_key,
+        seller_num,
         contact_key,
         title,
         price_text,
