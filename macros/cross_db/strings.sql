@@ -78,3 +78,18 @@
 {% macro duckdb__md5_number(expression) -%}
     (4611686018427387904 + cast(('0x' || substr({{ waybill_watch.md5_hex(expression) }}, 1, 15)) as bigint))
 {%- endmacro %}
+
+{#- A 64-bit hash of `expressions` (a list), for grouping within one query only: not stable across
+    engines or versions, never stored. Two different keys may share a hash: a caller compares the
+    keys themselves among the rows it narrows down to (macros/tests/test_primary_key.sql). -#}
+{% macro hash64(expressions) -%}
+    {{ return(adapter.dispatch('hash64', 'waybill_watch')(expressions)) }}
+{%- endmacro %}
+
+{% macro default__hash64(expressions) -%}
+    xxhash64({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__hash64(expressions) -%}
+    hash({{ expressions | join(', ') }})
+{%- endmacro %}

@@ -9,8 +9,39 @@
 {% test primary_key(model, column_name=none, column_names=none) %}
     {%- set key_columns = column_names if column_names else [column_name] %}
     {%- set columns_csv = key_columns | join(', ') %}
+    {%- set key_hash = waybill_watch.hash64(key_columns) %}
 
 with
+
+{#- A first pass groups the rows by a 64-bit hash of the key; only the rows of a hash seen twice or
+    with a null key part are grouped by the key itself. Grouping every row by the key (a
+    32-character listing_key and an instant on int_observations_deduplicated) was the test's cost:
+    10M rows 1.29–1.60 s, with the first pass 1.00–1.16 s. A duplicated key always shares its
+    hash, so nothing is missed; two keys that only share a hash are compared exactly. #}
+hashed as (
+
+    select
+        {{ key_hash }} as key_hash,
+        count(*) as n_rows
+        {%- for column in key_columns %},
+        count({{ column }}) as n_part_{{ loop.index }}
+        {%- endfor %}
+    from {{ model }}
+    group by {{ key_hash }}
+
+),
+
+suspect_hashes as (
+
+    select key_hash
+    from hashed
+    where
+        n_rows > 1
+        {%- for column in key_columns %}
+        or n_part_{{ loop.index }} < n_rows
+        {%- endfor %}
+
+),
 
 grouped as (
 
@@ -18,6 +49,7 @@ grouped as (
         {{ columns_csv }},
         count(*) as n_rows
     from {{ model }}
+    where {{ key_hash }} in (select key_hash from suspect_hashes)
     group by {{ columns_csv }}
 
 ),
