@@ -38,9 +38,9 @@ from waybill_watch.ingest.schemas import (
     QUARANTINE_TABLE,
     SITE_FIELDS,
 )
-from waybill_watch.ingest.store import BronzeStore, digests
+from waybill_watch.ingest.store import BronzeStore, digests, write_parquet_atomically
 from waybill_watch.ingest.tabular import read_csv_feed
-from waybill_watch.ingest.validate import BronzeValidator, ValidationOutcome
+from waybill_watch.ingest.validate import BronzeValidator, ValidationOutcome, gx_sample
 
 HASHED_FIELDS = {
     "crawl": CRAWL_FIELDS,
@@ -171,8 +171,16 @@ class GroupResult:
     feed: str
     outcomes: list[ReadOutcome]
     bronze: pl.DataFrame | None
-    # Set by a worker process instead of `bronze`: the file holding the bronze rows.
-    spilled: Path | None = None
+    # Set by a worker process instead of `bronze` (`stage_in_worker`): each file's bronze rows
+    # written as the Parquet file bronze will hold (position in the group → path), the rows'
+    # de-duplication keys (`DEDUP_KEY_COLUMNS`, in `bronze`'s order) and their GX sample.
+    staged: dict[int, Path] | None = None
+    keys: pl.DataFrame | None = None
+    sample: pl.DataFrame | None = None
+
+
+# What `_Run._duplicates` reads of a group's bronze rows.
+DEDUP_KEY_COLUMNS = ("_file", "row_hash", "crawl_folder_date")
 
 
 _PSEUDONYMIZERS: dict[bytes, Pseudonymizer] = {}
@@ -207,25 +215,52 @@ def process_group(feed: str, files: list[LandedFile], key: bytes) -> GroupResult
     return GroupResult(feed, outcomes, bronze)
 
 
-def process_group_in_worker(feed: str, files: list[LandedFile], key: bytes, spill_dir: Path) -> GroupResult:
-    """`process_group` in a worker process. The bronze rows travel back as an uncompressed Arrow
-    IPC file in `spill_dir`, not through the result pipe: pickling a frame, sending it and
-    unpickling it cost 2.4× as much (a 290k-row group: 1.24 s against 0.52 s)."""
-    result = process_group(feed, files, key)
-    if result.bronze is not None:
-        path = spill_dir / f"{uuid.uuid4().hex}.arrow"
-        result.bronze.write_ipc(path, compression="uncompressed")
-        result.bronze, result.spilled = None, path
+def process_group_in_worker(
+    feed: str, files: list[LandedFile], key: bytes, spill_dir: Path, sample_below: str | None = None
+) -> GroupResult:
+    """`process_group` in a worker process, which also writes each file's bronze Parquet file
+    (into `spill_dir`): the ingest process renames it into bronze when none of the group's rows
+    is a duplicate, which is almost always, and so never holds the rows. Sending them back (an
+    Arrow IPC file, read there) and writing them in the ingest process made it a quarter of the
+    ingest's CPU (10M rows: 38 of 160 CPU seconds), on a critical path of its own.
+    `sample_below`: the GX sample's bound when the group was sent (`BronzeValidator.threshold`):
+    only rows below it can still enter the sample, so only those travel back."""
+    return stage_in_worker(process_group(feed, files, key), spill_dir, sample_below)
+
+
+def stage_in_worker(result: GroupResult, spill_dir: Path, sample_below: str | None = None) -> GroupResult:
+    bronze = result.bronze
+    if bronze is None:
+        return result
+    result.keys = bronze.select(c for c in DEDUP_KEY_COLUMNS if c in bronze.columns)
+    candidates = bronze if sample_below is None else bronze.filter(pl.col("row_hash") < sample_below)
+    result.sample = gx_sample(candidates.drop("_file"))
+    result.staged = {}
+    for (i,), part in bronze.partition_by("_file", as_dict=True, include_key=False).items():
+        path = spill_dir / f"{uuid.uuid4().hex}.parquet"
+        write_parquet_atomically(part, path)
+        result.staged[i] = path
+    result.bronze = None
     return result
 
 
-def _received(result: GroupResult) -> GroupResult:
-    """A worker's result with its spilled bronze rows read back (the file is removed)."""
-    if result.spilled is not None:
-        result.bronze = pl.read_ipc(result.spilled)
-        result.spilled.unlink()
-        result.spilled = None
-    return result
+def bronze_rows(result: GroupResult) -> pl.DataFrame | None:
+    """A group's bronze rows (`_file` first), read back from the files a worker staged."""
+    if result.staged is None:
+        return result.bronze
+    frames = [
+        pl.read_parquet(path).select(pl.lit(i, dtype=pl.Int32).alias("_file"), pl.all())
+        for i, path in sorted(result.staged.items())
+    ]
+    return pl.concat(frames, how="vertical") if frames else None
+
+
+def _in_memory(result: GroupResult) -> GroupResult:
+    """A staged result as the rows themselves (the staged files are removed)."""
+    bronze = bronze_rows(result)
+    for path in (result.staged or {}).values():
+        path.unlink()
+    return GroupResult(result.feed, result.outcomes, bronze)
 
 
 def _group_file_by_file(feed: str, files: list[LandedFile], key: bytes) -> GroupResult:
@@ -281,11 +316,16 @@ def file_groups(files: list[LandedFile]) -> list[list[LandedFile]]:
 
 
 def process_in_order(
-    groups: list[list[LandedFile]], key: bytes, workers: int, spill_dir: Path
+    groups: list[list[LandedFile]],
+    key: bytes,
+    workers: int,
+    spill_dir: Path,
+    sample_bound: Callable[[str], str | None] | None = None,
 ) -> Iterator[GroupResult]:
     """Results of `groups`, in order. With many files, `workers` processes work ahead while
-    this process de-duplicates and writes (their rows come back through files in `spill_dir`,
-    removed when done); with a few (a daily delivery), threads; at most
+    this process de-duplicates (they write the bronze files into `spill_dir`, removed when done;
+    `sample_bound(feed)`, asked as a group is sent: `process_group_in_worker`'s `sample_below`);
+    with a few (a daily delivery), threads; at most
     GROUPS_IN_FLIGHT_PER_WORKER groups per worker are in flight, so memory stays bounded."""
     if workers < 2 or len(groups) < 2:
         yield from (process_group(g[0].feed, g, key) for g in groups)
@@ -304,8 +344,9 @@ def process_in_order(
     spill_dir.mkdir(parents=True, exist_ok=True)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as processes:
-            ahead = _process_ahead(groups, workers, processes, process_group_in_worker, key, spill_dir)
-            yield from map(_received, ahead)
+            yield from _process_ahead(
+                groups, workers, processes, process_group_in_worker, key, spill_dir, per_feed=sample_bound
+            )
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
         for name, value in previous.items():
@@ -316,11 +357,20 @@ def process_in_order(
 
 
 def _process_ahead(
-    groups: list[list[LandedFile]], workers: int, pool: Executor, task: Callable[..., GroupResult], *args: Any
+    groups: list[list[LandedFile]],
+    workers: int,
+    pool: Executor,
+    task: Callable[..., GroupResult],
+    *args: Any,
+    per_feed: Callable[[str], Any] | None = None,
 ) -> Iterator[GroupResult]:
+    """`task(feed, group, *args)` of each group, in order; with `per_feed`, one more argument,
+    `per_feed(feed)`, asked as the group is sent."""
     in_flight: deque[Future[GroupResult]] = deque()
     for group in groups:
-        in_flight.append(pool.submit(task, group[0].feed, group, *args))
+        feed = group[0].feed
+        extra = () if per_feed is None else (per_feed(feed),)
+        in_flight.append(pool.submit(task, feed, group, *args, *extra))
         while len(in_flight) >= workers * GROUPS_IN_FLIGHT_PER_WORKER:
             yield in_flight.popleft().result()
     while in_flight:
@@ -414,23 +464,33 @@ class _Run:
         )
 
     def ingest_group(self, files: list[LandedFile], result: GroupResult) -> list[dict[str, Any]]:
-        """De-duplicate a processed group against bronze (and itself) and write one bronze file
-        per landed file; per file, what a later copy needs to know."""
+        """De-duplicate a processed group against bronze (and itself) and place one bronze file
+        per landed file (a worker's staged file is renamed into bronze when none of the group's
+        rows is a duplicate, else the rows are read back and written without them); per file,
+        what a later copy needs to know."""
         feed = result.feed
-        bronze = result.bronze
-        parts: dict[Any, pl.DataFrame] = {}
+        if result.staged is not None and self._duplicates(feed, result.keys).any():
+            result = _in_memory(result)
+        loaded_hashes: dict[int, pl.Series] = {}
         duplicates: dict[int, int] = {}
-        if bronze is not None and bronze.height:
-            duplicate = self._duplicates(feed, bronze)
-            duplicates = dict(
-                bronze.select("_file", duplicate.alias("_dup"))
-                .group_by("_file")
-                .agg(pl.col("_dup").sum())
-                .iter_rows()
-            )
-            loaded = bronze.filter(~duplicate)
-            parts = loaded.partition_by("_file", as_dict=True, include_key=False) if loaded.height else {}
-            self.validator.add(feed, loaded.drop("_file"), files=len(parts))
+        if result.staged is not None:
+            assert result.keys is not None and result.sample is not None
+            loaded_hashes = {
+                i: part.get_column("row_hash")
+                for (i,), part in result.keys.partition_by("_file", as_dict=True).items()
+            }
+            self.validator.add(feed, result.sample, files=len(result.staged))
+            staged = result.staged
+
+            def place(i: int) -> Path:
+                return self.store.adopt_feed_file(feed, files[i].content_hash, staged[i])
+        else:
+            parts = self._without_duplicates(feed, result.bronze, duplicates)
+            loaded_hashes = {i: part.get_column("row_hash") for i, part in parts.items()}
+
+            def place(i: int) -> Path:
+                return self.store.write_feed_file(feed, files[i].content_hash, parts[i])
+
         firsts = []
         for i, (landed, (kind, value)) in enumerate(zip(files, result.outcomes, strict=True)):
             if kind == "rejected":
@@ -444,14 +504,12 @@ class _Run:
                 firsts.append(self.audit_rows[-1])
                 continue
             parsed: ParsedFile = value
-            part = parts.get((i,))
-            loaded_rows = 0 if part is None else part.height
-            if part is not None:
-                path = self.store.write_feed_file(feed, landed.content_hash, part)
+            hashes = loaded_hashes.get(i)
+            if hashes is not None:
+                path = place(i)
                 if CROSS_FILE_DEDUP[feed]:
-                    self.store.register_feed_file(
-                        feed, landed.crawl_folder_date, path, part.get_column("row_hash")
-                    )
+                    self.store.register_feed_file(feed, landed.crawl_folder_date, path, hashes)
+            loaded_rows = 0 if hashes is None else hashes.len()
             quarantined = parsed.quarantined
             for line_no, rule, reason, raw in quarantined.iter_rows():
                 self._quarantine(landed, line_no, rule, reason, raw)
@@ -471,6 +529,27 @@ class _Run:
                 {"file_path": landed.rel_path, "rows_read": parsed.rows_read, "encoding": parsed.encoding}
             )
         return firsts
+
+    def _without_duplicates(
+        self, feed: str, bronze: pl.DataFrame | None, duplicates: dict[int, int]
+    ) -> dict[int, pl.DataFrame]:
+        """A group's bronze rows that load, per file (position in the group); the duplicates
+        dropped per file are counted into `duplicates`. The loaded rows go to the GX sample."""
+        if bronze is None or not bronze.height:
+            return {}
+        duplicate = self._duplicates(feed, bronze)
+        duplicates.update(
+            bronze.select("_file", duplicate.alias("_dup"))
+            .group_by("_file")
+            .agg(pl.col("_dup").sum())
+            .iter_rows()
+        )
+        loaded = bronze.filter(~duplicate)
+        if not loaded.height:
+            return {}
+        parts = loaded.partition_by("_file", as_dict=True, include_key=False)
+        self.validator.add(feed, loaded.drop("_file"), files=len(parts))
+        return {i: part for (i,), part in parts.items()}
 
     def _duplicates(self, feed: str, rows: pl.DataFrame) -> pl.Series:
         """True for a row already in bronze (same feed; crawl: same folder date) or seen earlier
@@ -541,7 +620,11 @@ def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Inge
         run.validator.prepare()
     groups = file_groups(to_read)
     spill_dir = Path(warehouse_dir) / "tmp" / f"ingest-{run.run_id}"
-    for group, result in zip(groups, process_in_order(groups, key, read_workers(), spill_dir), strict=True):
+    for group, result in zip(
+        groups,
+        process_in_order(groups, key, read_workers(), spill_dir, run.validator.threshold.get),
+        strict=True,
+    ):
         for landed, first in zip(group, run.ingest_group(group, result), strict=True):
             first_of_hash[landed.content_hash] = first
     read_now = {landed.rel_path for landed in to_read}

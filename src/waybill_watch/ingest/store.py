@@ -162,6 +162,18 @@ class BronzeStore:
             self._wait_oldest()
         return path
 
+    def adopt_feed_file(self, feed: str, content_hash: str, staged: Path) -> Path:
+        """Move a bronze file a worker wrote (`staged`, in the warehouse's tmp folder) into bronze:
+        a rename, atomic like `write_parquet_atomically`; copied when `staged` is on another
+        file system."""
+        path = self.table_dir(FEED_TABLES[feed][0]) / f"{content_hash[:16]}.parquet"
+        try:
+            os.replace(staged, path)
+        except OSError:
+            write_parquet_atomically(pl.read_parquet(staged), path)
+            staged.unlink()
+        return path
+
     def _wait_oldest(self) -> None:
         future, rows = self._writes.popleft()
         self._queued_rows -= rows

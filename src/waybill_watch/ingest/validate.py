@@ -132,6 +132,12 @@ def compacted(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.read_ipc(buffer)
 
 
+def gx_sample(frame: pl.DataFrame) -> pl.DataFrame:
+    """What of `frame` can enter the run's sample (a worker sends only this): the bottom k of a
+    union is the bottom k of its parts' bottom k."""
+    return _bottom_k([frame])
+
+
 def _bottom_k(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """The `SAMPLE_ROWS` rows with the smallest row hash among `frames`."""
     frame = pl.concat(frames, how="vertical")
