@@ -4,7 +4,9 @@ frames kept for the run (GX sample) are copies, equal to what they were cut from
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
+import os
 from pathlib import Path
 
 import polars as pl
@@ -55,3 +57,33 @@ def test_compacted_frame_equals_its_source() -> None:
     picked = frame.filter(pl.col("row_hash") < "1")
     assert picked.height
     assert_frame_equal(compacted(picked), picked)
+
+
+def test_a_staged_file_on_another_file_system_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's staged bronze file is renamed into bronze; across file systems (EXDEV) it is
+    copied (and the staged one removed); any other failure of the rename is raised."""
+    bronze = BronzeStore(tmp_path / "warehouse")
+    bronze.ensure_layout()
+    frame = pl.DataFrame({"row_hash": _hashes(dt.date(2025, 1, 1), 3)})
+    rename = os.replace
+    failure = {"errno": errno.EXDEV}
+
+    def rename_failing_for_staged(source: Path, target: Path) -> None:
+        if Path(source).name.startswith("staged"):
+            raise OSError(failure["errno"], "simulated")
+        rename(source, target)
+
+    monkeypatch.setattr(store.os, "replace", rename_failing_for_staged)
+    staged = tmp_path / "staged-1.parquet"
+    frame.write_parquet(staged)
+    path = bronze.adopt_feed_file("crawl", "a" * 64, staged)
+    assert path == bronze.feed_file_path("crawl", "a" * 64) and not staged.exists()
+    assert_frame_equal(pl.read_parquet(path), frame)
+    failure["errno"] = errno.EACCES
+    staged = tmp_path / "staged-2.parquet"
+    frame.write_parquet(staged)
+    with pytest.raises(PermissionError):
+        bronze.adopt_feed_file("crawl", "b" * 64, staged)
+    assert staged.exists() and not bronze.feed_file_path("crawl", "b" * 64).exists()

@@ -229,6 +229,8 @@ def process_group_in_worker(
 
 
 def stage_in_worker(result: GroupResult, spill_dir: Path, sample_below: str | None = None) -> GroupResult:
+    """A group's result with its bronze rows written per file into `spill_dir` (`staged`), their
+    de-duplication keys and GX sample, and no rows (the worker's part of the function above)."""
     bronze = result.bronze
     if bronze is None:
         return result

@@ -4,6 +4,7 @@ and the restricted store of quarantined raw content."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 from collections import deque
@@ -100,8 +101,7 @@ class BronzeStore:
         """Which bronze files hold which crawl folder date: from the audit, without opening them."""
         self._files_by_key = {}
         for row in audit.filter(pl.col("status").is_in(["loaded", "partial"])).iter_rows(named=True):
-            table = FEED_TABLES[row["feed"]][0]
-            path = self.table_dir(table) / f"{row['content_hash'][:16]}.parquet"
+            path = self.feed_file_path(row["feed"], row["content_hash"])
             if path.exists():
                 self._files_by_key.setdefault(self._key(row["feed"], row["file_path"]), []).append(path)
 
@@ -151,8 +151,7 @@ class BronzeStore:
     def write_feed_file(self, feed: str, content_hash: str, frame: pl.DataFrame) -> Path:
         """Queue the write on the writer thread (polars releases the GIL while it encodes, so
         writing overlaps with the next batch); `drain` waits for every queued write."""
-        table = FEED_TABLES[feed][0]
-        path = self.table_dir(table) / f"{content_hash[:16]}.parquet"
+        path = self.feed_file_path(feed, content_hash)
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bronze-writer")
         self._writes.append((self._writer.submit(write_parquet_atomically, frame, path), frame.height))
@@ -162,14 +161,20 @@ class BronzeStore:
             self._wait_oldest()
         return path
 
+    def feed_file_path(self, feed: str, content_hash: str) -> Path:
+        """The bronze file of a landed file: named by its content hash (docs/bronze.md)."""
+        return self.table_dir(FEED_TABLES[feed][0]) / f"{content_hash[:16]}.parquet"
+
     def adopt_feed_file(self, feed: str, content_hash: str, staged: Path) -> Path:
         """Move a bronze file a worker wrote (`staged`, in the warehouse's tmp folder) into bronze:
         a rename, atomic like `write_parquet_atomically`; copied when `staged` is on another
         file system."""
-        path = self.table_dir(FEED_TABLES[feed][0]) / f"{content_hash[:16]}.parquet"
+        path = self.feed_file_path(feed, content_hash)
         try:
             os.replace(staged, path)
-        except OSError:
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
             write_parquet_atomically(pl.read_parquet(staged), path)
             staged.unlink()
         return path
