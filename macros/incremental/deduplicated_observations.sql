@@ -2,14 +2,16 @@
     `relation`; `incremental`: the model's is_incremental() (passed: a post-hook after a first build
     sees the table and would answer true). `months` ([first, end) date literals, or none): on a full
     build, only the rows fetched in those Asia/Shanghai months (and, in the `first_slice`, any row
-    without a fetch instant, which no test lets through but no slice may lose). A full build of more than ~10M rows
-    writes one slice of months per statement (`full_build_slices`), the first in the model's own
-    statement and the others in its post-hook (`later_deduplicated_months`): the copies of a
-    (listing, instant) share the instant, so each slice is resolved alone, exactly
-    (`resolve_repeated_copies`); a slice is read from its own bronze files only (a bronze file holds
-    about a day's fetches; Parquet min/max statistics skip the others), and the table is written
-    slice by slice, in month order, so later scans of a month skip the others by zone maps. -#}
-{% macro deduplicated_observations(relation, incremental, months=none, first_slice=true) %}
+    without a fetch instant, which no test lets through but no slice may lose); `table_only`: no row
+    (a full build's own statement, which only creates the table). A full build writes one slice of
+    months per statement, all in the model's post-hook (`later_deduplicated_months`; planned once by
+    `full_build_slices`: the plan scans every bronze row's fetch instant, 3.7 s at 100M rows, and was
+    made twice while the model's own statement wrote the first slice): the copies of a (listing,
+    instant) share the instant, so each slice is resolved alone, exactly (`resolve_repeated_copies`);
+    a slice is read from its own bronze files only (a bronze file holds about a day's fetches;
+    Parquet min/max statistics skip the others), and the table is written slice by slice, in month
+    order, so later scans of a month skip the others by zone maps. -#}
+{% macro deduplicated_observations(relation, incremental, months=none, first_slice=true, table_only=false) %}
 
 {#- What the listing, period and coverage state and the warn tests downstream read, and the way
     back to the evidence: file_hash and line_no (the bronze row, whose observation_id hashes the
@@ -44,7 +46,7 @@ new_rows as (
         cast(1 as {{ dbt.type_bigint() }}) as copies,
         loaded_at as first_loaded_at
     from {{ relation }}
-    where {{ is_new_batch() if incremental else 'true' }}
+    where {{ is_new_batch() if incremental else ('false' if table_only else 'true') }}
     {%- if months is not none %}
         and ({{ fetched_in_local_months('fetched_at_utc', months) }}{{ ' or fetched_at_utc is null' if first_slice }})
     {%- endif %}
@@ -137,20 +139,34 @@ select * from final
 
 {% endmacro %}
 
-{#- Post-hook of int_observations_deduplicated: after a full build (which wrote the first slice of
-    months), the other slices, one insert each; nothing in an incremental run. The slices are
-    planned on `staging` (the same rows, without the enrichment joins: a cheaper count per month). -#}
+{#- Post-hook of int_observations_deduplicated: after a full build (whose own statement created the
+    table without rows), every row, one slice of months per insert (one insert when there is one
+    slice); nothing in an incremental run. The slices are planned on `staging` (the same rows,
+    without the enrichment joins: a cheaper count per month). A full build is told by the empty
+    table: an incremental run's statement has just inserted its new rows, and one with none reads
+    no bronze file, so it would insert nothing. -#}
 {% macro later_deduplicated_months(relation, staging) %}
-    {%- set month = month_start(shanghai_local_date('fetched_at_utc')) -%}
-    {%- for months in remaining_full_build_slices(staging, month, 'month_start') -%}
+    {%- if not execute or not table_is_empty(this) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set slices = full_build_slices(staging, month_start(shanghai_local_date('fetched_at_utc'))) -%}
+    {%- for months in (slices if slices | length > 1 else [none]) -%}
         {%- call statement('full_build_slice') -%}
             insert into {{ this }}
             select * from (
-                {{ deduplicated_observations(relation, false, months, first_slice=false) }}
+                {{ deduplicated_observations(relation, false, months, first_slice=loop.first) }}
             ) as slice_rows
         {%- endcall -%}
     {%- endfor -%}
 {% endmacro %}
+
+{#- Whether `relation` has no row (reads at most one). -#}
+{% macro table_is_empty(relation) -%}
+    {%- set probe -%}
+        select count(*) from (select 1 as found from {{ relation }} limit 1) as any_row
+    {%- endset -%}
+    {{ return(run_query(probe).columns[0].values()[0] == 0) }}
+{%- endmacro %}
 
 {#- Post-hook of int_observations_deduplicated after its commit: after a full build, the keys
     delivered more than once, slice by slice (`resolve_repeated_copies`; the slices planned on the

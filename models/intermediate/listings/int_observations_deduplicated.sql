@@ -10,9 +10,10 @@
     (its delete reads only the new rows' fetch range: macros/incremental/delete_insert_in_range.sql).
     `first_loaded_at` tells the state models downstream a new key from a re-chosen one.
     A full build writes every row as its key's only copy, one slice of Asia/Shanghai months of
-    fetches per statement (the first here, the others in the post-hook), then resolves the keys
-    delivered more than once, slice by slice, as a run ranks them (ranking every row spilled ~40 GB
-    to disk at 100M rows; macros/incremental/deduplicated_observations.sql). -#}
+    fetches per statement, all in the post-hook (the model's own statement only creates the table,
+    so the slices are planned once), then resolves the keys delivered more than once, slice by
+    slice, as a run ranks them (ranking every row spilled ~40 GB to disk at 100M rows;
+    macros/incremental/deduplicated_observations.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -28,8 +29,6 @@
 }}
 
 {%- set relation = ref('int_observations_enriched') %}
-{%- set staging = ref('stg_crawl__observations') %}
-{%- set slices = [] if is_incremental() else full_build_slices(staging, month_start(shanghai_local_date('fetched_at_utc'))) %}
 
-{#- several slices: the first here, the others in the post-hook; one: every row, unfiltered -#}
-{{ deduplicated_observations(relation, is_incremental(), slices[0] if slices | length > 1 else none) }}
+{#- a full build: no row here (the post-hook writes them, slice by slice) -#}
+{{ deduplicated_observations(relation, is_incremental(), table_only=not is_incremental()) }}
