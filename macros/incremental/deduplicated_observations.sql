@@ -146,7 +146,7 @@ select * from final
     table: an incremental run's statement has just inserted its new rows, and one with none reads
     no bronze file, so it would insert nothing. -#}
 {% macro later_deduplicated_months(relation, staging) %}
-    {%- if not execute or not table_is_empty(this) -%}
+    {%- if not execute or has_row(this) -%}
         {{ return('') }}
     {%- endif -%}
     {%- set slices = full_build_slices(staging, month_start(shanghai_local_date('fetched_at_utc'))) -%}
@@ -159,14 +159,6 @@ select * from final
         {%- endcall -%}
     {%- endfor -%}
 {% endmacro %}
-
-{#- Whether `relation` has no row (reads at most one). -#}
-{% macro table_is_empty(relation) -%}
-    {%- set probe -%}
-        select count(*) from (select 1 as found from {{ relation }} limit 1) as any_row
-    {%- endset -%}
-    {{ return(run_query(probe).columns[0].values()[0] == 0) }}
-{%- endmacro %}
 
 {#- Post-hook of int_observations_deduplicated after its commit: after a full build, the keys
     delivered more than once, slice by slice (`resolve_repeated_copies`; the slices planned on the

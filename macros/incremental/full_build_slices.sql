@@ -37,28 +37,33 @@
     {{ return(slices) }}
 {%- endmacro %}
 
-{#- Whether every row of `this` carries this run's load batch (a full build just wrote it), found
-    by reading rows until an older batch shows (an incremental run), not by scanning the table.
-    `is_incremental()` cannot tell: in a post-hook after a first build the table exists. -#}
-{% macro written_by_this_full_build() -%}
+{#- Whether `relation` has a row where `condition` holds, found by reading rows until one shows,
+    not by scanning the table. -#}
+{% macro has_row(relation, condition='true') -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set probe -%}
         select count(*) from (
-            select 1 as found from {{ this }}
-            where loaded_at <> {{ load_batch_at() }}
+            select 1 as found from {{ relation }}
+            where {{ condition }}
             limit 1
-        ) as older_batch
+        ) as any_row
     {%- endset -%}
-    {{ return(run_query(probe).columns[0].values()[0] == 0) }}
+    {{ return(run_query(probe).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- Whether every row of `this` carries this run's load batch (a full build just wrote it): no row of
+    an older batch (an incremental run). `is_incremental()` cannot tell: in a post-hook after a first
+    build the table exists. -#}
+{% macro written_by_this_full_build() -%}
+    {{ return(execute and not has_row(this, 'loaded_at <> ' ~ load_batch_at())) }}
 {%- endmacro %}
 
 {#- For the post-hook of a model a full build writes in slices (the first in the model's own
-    statement): the slices of `relation` (`full_build_slices`, or `slices` when already planned)
-    with no row in `this` yet, after a full build (`written_by_this_full_build`); none otherwise.
+    statement): the slices of `relation` (`full_build_slices`) with no row in `this` yet, after a full build (`written_by_this_full_build`); none otherwise.
     `this_month_column` is the table's month column. -#}
-{% macro remaining_full_build_slices(relation, month_expression, this_month_column, slices=none) -%}
+{% macro remaining_full_build_slices(relation, month_expression, this_month_column) -%}
     {%- if not execute or not written_by_this_full_build() -%}
         {{ return([]) }}
     {%- endif -%}
@@ -67,7 +72,7 @@
     {%- endset -%}
     {%- set written = run_query(written_sql).columns[0].values() | list -%}
     {%- set remaining = [] -%}
-    {%- for slice in (slices if slices is not none else full_build_slices(relation, month_expression)) -%}
+    {%- for slice in full_build_slices(relation, month_expression) -%}
         {%- set first = slice[0].split("'")[1] -%}
         {%- if first not in written -%}
             {%- do remaining.append(slice) -%}
