@@ -10,7 +10,7 @@
 --    no publication swap. Malformed JSON lines are skipped (ignore_errors); rows without run_id, site,
 --    url or a parsable fetched_at are dropped. A case file without an `agency` column is dropped whole.
 --  * No privacy work beyond what the tables need: seller_key is a plain md5 of the trimmed, lower-cased
---    handle (no HMAC key); listing_key is md5(site || '|' || listing id or normalized url). Texts are
+--    handle (no HMAC key); listing_key is '4' and the first 15 hex digits of md5(site || '|' || listing id or normalized url). Texts are
 --    not masked (no text columns are output).
 --  * Times: naive timestamps are Asia/Shanghai; all instants are kept as Shanghai wall time (fixed +08:00),
 --    output columns *_at are local timestamps.
@@ -273,7 +273,7 @@ SELECT a.*, coalesce(s.channel, 'unknown') AS channel,
 FROM agg a LEFT JOIN inferred i USING (lkey) LEFT JOIN sites s ON s.site = a.site;
 
 CREATE TABLE fct_listings AS
-SELECT md5(lkey) AS listing_key, site, channel, md5(seller) AS seller_key, region_code, city_code, carrier_codes,
+SELECT '4' || substr(md5(lkey), 1, 15) AS listing_key, site, channel, md5(seller) AS seller_key, region_code, city_code, carrier_codes,
        freshness, unit_price_cny, is_price_outlier, records_offered, first_seen_at, last_seen_at, removed_at,
        is_removal_inferred, observation_count, sample_record_count, has_unmasked_samples
 FROM listings;

@@ -568,7 +568,8 @@ def main() -> int:
     listings["is_price_outlier"] = listings["unit_price_cny"].notna() & ~listings["unit_price_cny"].between(
         PRICE_MIN, PRICE_MAX
     )
-    fct_listings = listings.assign(listing_key=md5(listings["lkey"]), seller_key=md5(listings["seller"]))[
+    listing_key = "4" + md5(listings["lkey"]).str[:15]
+    fct_listings = listings.assign(listing_key=listing_key, seller_key=md5(listings["seller"]))[
         [
             "listing_key",
             "site",

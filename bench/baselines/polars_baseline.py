@@ -662,7 +662,7 @@ def main() -> int:
         )
     )
     fct_listings = listings.select(
-        md5(pl.col("lkey").cast(pl.String)).alias("listing_key"),
+        (pl.lit("4") + md5(pl.col("lkey").cast(pl.String)).str.slice(0, 15)).alias("listing_key"),
         "site",
         "channel",
         md5(pl.col("seller")).alias("seller_key"),

@@ -1,4 +1,4 @@
-{#- Hex MD5 of a string: the project's stable key hash (listing_key, observation_id). -#}
+{#- Hex MD5 of a string: the project's stable key hash (listing_num, observation_id). -#}
 {% macro md5_hex(expression) -%}
     {{ return(adapter.dispatch('md5_hex', 'waybill_watch')(expression)) }}
 {%- endmacro %}
@@ -77,6 +77,19 @@
 
 {% macro duckdb__md5_number(expression) -%}
     (4611686018427387904 + cast(('0x' || substr({{ waybill_watch.md5_hex(expression) }}, 1, 15)) as bigint))
+{%- endmacro %}
+
+{#- A positive bigint as lower-case hex digits, without leading zeros (listing_key). -#}
+{% macro bigint_hex(expression) -%}
+    {{ return(adapter.dispatch('bigint_hex', 'waybill_watch')(expression)) }}
+{%- endmacro %}
+
+{% macro default__bigint_hex(expression) -%}
+    lower(hex({{ expression }}))
+{%- endmacro %}
+
+{% macro postgres__bigint_hex(expression) -%}
+    to_hex({{ expression }})
 {%- endmacro %}
 
 {#- A 64-bit hash of `expressions` (a list), for grouping within one query only: not stable across

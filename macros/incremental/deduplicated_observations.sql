@@ -28,7 +28,7 @@
     dictionary join; at 100M rows the two dictionaries, this model and the listing-month state
     took 324.8 s against 341.2 s with the text, one run each on the same bronze). -#}
 {%- set columns = [
-    'listing_key', 'site', 'channel', 'run_id', 'crawler',
+    'listing_num', 'site', 'channel', 'run_id', 'crawler',
     'file_hash', 'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
     'seller_num', 'price_text', 'unit_price', 'price_currency', 'unit_price_cny', 'is_price_outlier',
     'records_offered', 'region_code', 'city_code', 'carrier_codes', 'freshness',
@@ -58,7 +58,7 @@ new_rows as (
 
 touched_keys as (
 
-    select distinct listing_key, fetched_at_utc
+    select distinct listing_num, fetched_at_utc
     from new_rows
 
 ),
@@ -75,7 +75,7 @@ kept_rows as (
     from {{ this }} as kept
     inner join touched_keys
         on
-            kept.listing_key = touched_keys.listing_key
+            kept.listing_num = touched_keys.listing_num
             and kept.fetched_at_utc = touched_keys.fetched_at_utc
     {%- if fetch_range %}
     -- literals: DuckDB skips the row groups (zone maps) of other fetch months
@@ -198,14 +198,14 @@ select * from final
 
         repeated_keys as (
 
-            select listing_key, fetched_at_utc
+            select listing_num, fetched_at_utc
             from {{ this }}
             where
                 {{ in_slice[''] }}
                 and delivered_copies = 1
-                and listing_key is not null
+                and listing_num is not null
                 and fetched_at_utc is not null
-            group by listing_key, fetched_at_utc
+            group by listing_num, fetched_at_utc
             having count(*) > 1
 
         ),
@@ -222,7 +222,7 @@ select * from final
             from {{ this }} as slice_rows
             inner join repeated_keys
                 on
-                    slice_rows.listing_key = repeated_keys.listing_key
+                    slice_rows.listing_num = repeated_keys.listing_num
                     and slice_rows.fetched_at_utc = repeated_keys.fetched_at_utc
             where {{ in_slice['slice_rows.'] }} and slice_rows.delivered_copies = 1
 
@@ -262,7 +262,7 @@ select * from final
                 where
                     {{ in_slice['winners.'] }}
                     and winners.delivered_copies > 1
-                    and winners.listing_key = copy_rows.listing_key
+                    and winners.listing_num = copy_rows.listing_num
                     and winners.fetched_at_utc = copy_rows.fetched_at_utc
             )
     {%- endcall -%}

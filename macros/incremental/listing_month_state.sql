@@ -64,7 +64,7 @@
     from (
     {%- call latest_values_unpacked(spec, spec.stand_ins) %}
     select
-        listing_key,
+        listing_num,
         month_start,
         {%- for name, from_observations, _ in columns %}
         {{ from_observations }} as {{ name }},
@@ -83,7 +83,7 @@
         -- `relation` may be an aliased subquery (a full build's month slice)
         from (select * from {{ relation }}) as observations
     ) as observations
-    group by listing_key, month_start
+    group by listing_num, month_start
     {%- endcall %}
     ) as states
     left join {{ ref('int_seller_keys_numbered') }} as sellers
@@ -96,7 +96,7 @@
 {%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
 {%- call latest_values_unpacked(spec) %}
     select
-        listing_key,
+        listing_num,
         month_start,
         {%- for name, _, from_states in columns %}
         {{ from_states }} as {{ name }},
@@ -107,7 +107,7 @@
         {%- endfor %}
         max(loaded_at) as loaded_at
     from {{ relation }}
-    group by listing_key, month_start
+    group by listing_num, month_start
 {%- endcall %}
 {%- endmacro %}
 
@@ -132,7 +132,7 @@
     `stand_ins` under its stand-in's name). -#}
 {% macro latest_values_unpacked(spec, stand_ins={}) -%}
     select
-        listing_key,
+        listing_num,
         month_start,
         {%- for name, _, _ in spec.columns %}
         {{ name }},
@@ -153,7 +153,7 @@
     there, under its own name). -#}
 {% macro listing_month_state_columns(prefix, replaced={}) -%}
 {%- set spec = listing_month_state_spec() %}
-{%- set names = ['listing_key', 'month_start'] %}
+{%- set names = ['listing_num', 'month_start'] %}
 {%- for name, _, _ in spec.columns %}{% do names.append(name) %}{% endfor %}
 {%- for values, value_at, _ in spec.latest_groups %}
 {%- do names.extend(values) %}
@@ -173,6 +173,6 @@
     from {{ ref('int_listing_months_aggregated') }} as listing_months
     {%- if is_incremental() %}
     inner join {{ listings }}
-        on listing_months.listing_key = {{ listings }}.listing_key
+        on listing_months.listing_num = {{ listings }}.listing_num
     {%- endif %}
 {%- endmacro %}

@@ -2,7 +2,7 @@
     "Incremental runs"): int_listing_months_aggregated (listing × month) and
     int_site_crawl_runs_aggregated (site × day × crawl run).
 
-    A state row aggregates the observations of one group (`state_keys`, e.g. listing_key and
+    A state row aggregates the observations of one group (`state_keys`, e.g. listing_num and
     month_start) by `states(relation)`; `combined(relation)` combines several states of the same
     group into one, giving what `states` gives over all their observations (sums, minima, maxima,
     latest by time). A run reads only the rows of the new load batches:
@@ -10,7 +10,7 @@
         same groups (`state_columns(prefix)` lists a state's columns), and replace them
         (delete+insert on `unique_key`, which must be `period_keys` in state names);
       - rows of re-chosen keys (a re-delivered copy, which may change a value already aggregated):
-        their periods (`period_keys`, the observation columns naming the period, e.g. listing_key and
+        their periods (`period_keys`, the observation columns naming the period, e.g. listing_num and
         month_start) are recomputed from all their observations.
     A full build aggregates every observation.
 

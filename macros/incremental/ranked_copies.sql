@@ -8,17 +8,17 @@ ranked as (
     select
         {{ relation }}.*,
         row_number() over (
-            partition by {{ relation }}.listing_key, {{ relation }}.fetched_at_utc
+            partition by {{ relation }}.listing_num, {{ relation }}.fetched_at_utc
             order by {{ relation }}.file_mtime, {{ relation }}.file_path, {{ relation }}.line_no
         ) as copy_rank,
         sum({{ relation }}.copies) over (
-            partition by {{ relation }}.listing_key, {{ relation }}.fetched_at_utc
+            partition by {{ relation }}.listing_num, {{ relation }}.fetched_at_utc
         ) as delivered_copies,
         max({{ relation }}.loaded_at) over (
-            partition by {{ relation }}.listing_key, {{ relation }}.fetched_at_utc
+            partition by {{ relation }}.listing_num, {{ relation }}.fetched_at_utc
         ) as batch_loaded_at,
         min({{ relation }}.first_loaded_at) over (
-            partition by {{ relation }}.listing_key, {{ relation }}.fetched_at_utc
+            partition by {{ relation }}.listing_num, {{ relation }}.fetched_at_utc
         ) as key_first_loaded_at
     from {{ relation }}
 

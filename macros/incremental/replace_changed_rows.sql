@@ -1,6 +1,6 @@
 {#- Incremental strategy `replace_changed_rows` (the listing-period models; docs/marts.md
     "Incremental runs"). The new rows are every row of the listings a run recomputed (config
-    `rewrite_key`: listing_key); a row whose values did not change keeps its earlier `loaded_at`,
+    `rewrite_key`: listing_num); a row whose values did not change keeps its earlier `loaded_at`,
     a new or changed one has this run's (macros/marts/listing_periods.sql). Only what changed is
     written: the target rows of those listings are deleted unless an unchanged new row has their
     key (`unique_key`), which also deletes the rows that vanished (a removal period that moved), and

@@ -42,7 +42,7 @@ observed_periods as (
     {#- the listing's state in each period it was observed in, from its months: counts summed, and
         the period's last price, quantity and seller = the months' latest by time (exact) -#}
     select
-        listing_key,
+        listing_num,
         {%- if grain == 'month' %}
         month_start as period_start,
         {%- else %}
@@ -58,7 +58,7 @@ observed_periods as (
         {{ latest_value('seller_key', 'seller_at', 'seller_at is not null') }} as seller_key
     from listing_months
     group by
-        listing_key,
+        listing_num,
         {%- if grain == 'month' %}
         month_start
         {%- else %}
@@ -70,7 +70,7 @@ observed_periods as (
 removal_periods as (
 
     select
-        listing_key,
+        listing_num,
         {{ period_of('cast(removed_at as date)') }} as period_start
     from listings
     where removed_at is not null
@@ -79,16 +79,16 @@ removal_periods as (
 
 listing_period_keys as (
 
-    select listing_key, period_start from observed_periods
+    select listing_num, period_start from observed_periods
     union
-    select listing_key, period_start from removal_periods
+    select listing_num, period_start from removal_periods
 
 ),
 
 period_rows as (
 
     select
-        listing_period_keys.listing_key,
+        listing_period_keys.listing_num,
         {%- if grain == 'month' %}
         listing_period_keys.period_start as month_start,
         {%- endif %}
@@ -99,27 +99,27 @@ period_rows as (
         listings.region_code,
         listings.city_code,
         coalesce(observed_periods.seller_key, listings.seller_key) as seller_key,
-        observed_periods.listing_key is not null as is_observed,
+        observed_periods.listing_num is not null as is_observed,
         coalesce(observed_periods.is_active, false) as is_active,
         {{ period_of('cast(listings.first_seen_at as date)') }} = listing_period_keys.period_start as is_new,
         coalesce(
             {{ period_of('cast(listings.removed_at as date)') }} = listing_period_keys.period_start, false
         ) as is_removed,
-        listings.is_removal_inferred and removal_periods.listing_key is not null as is_removal_inferred,
+        listings.is_removal_inferred and removal_periods.listing_num is not null as is_removal_inferred,
         observed_periods.unit_price_cny,
         observed_periods.records_offered,
         cast(coalesce(observed_periods.observations, 0) as {{ dbt.type_bigint() }}) as observations,
         listings.loaded_at
     from listing_period_keys
     inner join listings
-        on listing_period_keys.listing_key = listings.listing_key
+        on listing_period_keys.listing_num = listings.listing_num
     left join observed_periods
         on
-            listing_period_keys.listing_key = observed_periods.listing_key
+            listing_period_keys.listing_num = observed_periods.listing_num
             and listing_period_keys.period_start = observed_periods.period_start
     left join removal_periods
         on
-            listing_period_keys.listing_key = removal_periods.listing_key
+            listing_period_keys.listing_num = removal_periods.listing_num
             and listing_period_keys.period_start = removal_periods.period_start
 
 ),
@@ -131,7 +131,7 @@ previous_rows as (
     select previous.*
     from {{ this }} as previous
     inner join listings
-        on previous.listing_key = listings.listing_key
+        on previous.listing_num = listings.listing_num
 
 ),
 {%- endif %}
@@ -139,7 +139,7 @@ previous_rows as (
 final as (
 
     select
-        period_rows.listing_key,
+        period_rows.listing_num,
         {%- if grain == 'month' %}
         period_rows.month_start,
         {%- endif %}
@@ -151,7 +151,7 @@ final as (
         {%- if is_incremental() %}
         case
             when
-                previous_rows.listing_key is not null
+                previous_rows.listing_num is not null
                 {%- for column in value_columns %}
                 and {{ equal_or_both_null('period_rows.' ~ column, 'previous_rows.' ~ column) }}
                 {%- endfor %}
@@ -161,7 +161,7 @@ final as (
     from period_rows
     left join previous_rows
         on
-            period_rows.listing_key = previous_rows.listing_key
+            period_rows.listing_num = previous_rows.listing_num
             and period_rows.{{ period_key }} = previous_rows.{{ period_key }}
         {%- else %}
         period_rows.loaded_at

@@ -46,10 +46,11 @@ def _without_lookarounds(pattern: str) -> str:
 # stays fast on millions of rows while this module remains the one definition.
 PERSONAL_DATA_PREFILTER = "|".join(_without_lookarounds(p) for p in (MOBILE, ID_NUMBER, *WAYBILL_PATTERNS))
 LONG_DIGIT_RUN_PREFILTER = LONG_DIGIT_RUN_RE.pattern
-# Keys we write ourselves: base32 pseudonyms, hex hashes and bronze file names (16 hex digits of
-# the content hash + .parquet, docs/bronze.md). A hash can contain an 11-digit run by chance, so a
-# value that is wholly a key is not scanned as text.
-KEY_VALUE_RE = re.compile(r"^(?:[a-z2-7]{52}|[0-9a-f]{32}|[0-9a-f]{64}|[0-9a-f]{16}\.parquet)$")
+# Keys we write ourselves: base32 pseudonyms, hex hashes, listing keys ("4" and 15 hex digits,
+# docs/dbt/listings.md) and bronze file names (16 hex digits of the content hash + .parquet,
+# docs/bronze.md). A hash can contain an 11-digit run by chance, so a value that is wholly a key is
+# not scanned as text.
+KEY_VALUE_RE = re.compile(r"^(?:[a-z2-7]{52}|[0-9a-f]{32}|[0-9a-f]{64}|4[0-9a-f]{15}|[0-9a-f]{16}\.parquet)$")
 
 
 def pseudonym_key(strict: bool = False) -> bytes:

@@ -174,7 +174,7 @@ def _listings(rng: random.Random, n: int) -> pl.DataFrame:
         seller = f"s{rng.randint(1, int(n * 0.35)):05d}" if rng.random() < 0.85 else None
         rows.append(
             {
-                "listing_key": f"{i:032x}",
+                "listing_key": f"4{i:015x}",
                 "site": site,
                 "channel": channel,
                 "seller_key": seller,

@@ -57,12 +57,14 @@ def summary(tiny_raw: Path) -> dict:
 def identity_keys(tiny_warehouse: Path) -> pl.DataFrame:
     """The warehouse's own map from a listing's identity (site plus listing id, or normalized url
     when the id is null: SPEC §3.1, §5) to its listing_key, taken from every enriched crawl row
-    (the rows staging read, with the listing key derived from the normalized url)."""
+    (the rows staging read, with the listing key derived from the normalized url; listing_key is
+    fct_listings' hex form of listing_num)."""
     return (
         query(
             build_db_path(tiny_warehouse),
             """
-        select distinct site, listing_id, url_normalized as identity_url, listing_key
+        select distinct
+            site, listing_id, url_normalized as identity_url, lower(hex(listing_num)) as listing_key
         from intermediate.int_observations_enriched
         """,
         )
@@ -339,7 +341,8 @@ def test_listing_quarters_match_truth(truth_listing_quarters: pl.DataFrame, tiny
     warehouse = query(
         build_db_path(tiny_warehouse),
         """
-        select listing_key, quarter, channel, region_code, is_active, unit_price_cny
+        select
+            lower(hex(listing_num)) as listing_key, quarter, channel, region_code, is_active, unit_price_cny
         from intermediate.int_listing_quarters_summarized
         where is_active or unit_price_cny is not null
         """,

@@ -70,7 +70,7 @@ def read_state(warehouse: Path) -> dict[str, pl.DataFrame]:
             f"""
             select months.*
             from intermediate.int_listing_months_summarized as months
-            inner join ({bf.kept_listing_ids_sql(warehouse)}) as ids using (listing_key)
+            inner join ({bf.kept_listing_ids_sql(warehouse)}) as ids using (listing_num)
             where ids.listing_id = 'T9'
             order by month_start
             """

@@ -88,7 +88,7 @@ def incremental_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFacto
     warehouse = scratch / "warehouse"
     run_pipeline(raw, warehouse)
     with duckdb.connect(str(build_db_path(warehouse)), read_only=True) as con:
-        sql = "select listing_key from intermediate.int_listings_aggregated where removed_at is null"
+        sql = "select listing_num from intermediate.int_listings_aggregated where removed_at is null"
         live = [key for (key,) in con.execute(sql).fetchall()]
     (scratch / LIVE_AFTER_FIRST_RUN).write_text(json.dumps(live), encoding="utf-8")
     for day in days:
@@ -113,18 +113,18 @@ def test_removals_inferred_from_days_without_the_listing(incremental_warehouse: 
     with the equality to the full build, this shows those removals were made, and made right."""
     live = json.loads((incremental_warehouse.parent / LIVE_AFTER_FIRST_RUN).read_text(encoding="utf-8"))
     with duckdb.connect(str(build_db_path(incremental_warehouse)), read_only=True) as con:
-        con.execute("create temp table live_after_first_run (listing_key varchar)")
+        con.execute("create temp table live_after_first_run (listing_num bigint)")
         con.executemany("insert into live_after_first_run values (?)", [(key,) for key in live])
         inferred_without_new_fetches = con.execute(
             """
             select count(*)
             from intermediate.int_listings_aggregated as listings
-            inner join live_after_first_run using (listing_key)
+            inner join live_after_first_run using (listing_num)
             where listings.is_removal_inferred
                 and (
                     select count(distinct months.loaded_at)
                     from intermediate.int_listing_months_aggregated as months
-                    where months.listing_key = listings.listing_key
+                    where months.listing_num = listings.listing_num
                 ) = 1
             """
         ).fetchone()[0]

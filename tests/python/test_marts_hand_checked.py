@@ -9,6 +9,7 @@ Local days of the crawls (Asia/Shanghai):
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -46,8 +47,9 @@ def load_tables(warehouse: Path) -> dict[str, pl.DataFrame]:
         tables = {name: con.sql(f"select * from marts.{name}").pl() for name in MART_TABLES}
         ids = con.sql(bf.kept_listing_ids_sql(warehouse)).pl()
         tables["observations"] = con.sql("select * from intermediate.int_observations_deduplicated").pl()
-    for name in ("fct_listings", "observations"):
-        tables[name] = tables[name].join(ids, on="listing_key", how="left")
+    listings, observations = tables["fct_listings"], tables["observations"]
+    tables["fct_listings"] = listings.join(ids.drop("listing_num"), on="listing_key", how="left")
+    tables["observations"] = observations.join(ids.drop("listing_key"), on="listing_num", how="left")
     return tables
 
 
@@ -69,6 +71,13 @@ def listing(marts: dict[str, pl.DataFrame], listing_id: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # fct_listings
+
+
+def test_listing_key_is_the_identity_hash_in_hex(marts):
+    # SPEC §5, docs/dbt/listings.md: "4" and the first 15 hex digits of md5("<site>|id|<listing_id>")
+    t1 = listing(marts, "T1")
+    assert t1["listing_key"] == "4" + hashlib.md5(f"{t1['site']}|id|T1".encode()).hexdigest()[:15]
+    assert marts["fct_listings"]["listing_key"].str.len_chars().unique().to_list() == [16]
 
 
 def test_period_boundary_is_shanghai_time(marts):
@@ -461,7 +470,7 @@ def test_redelivery_is_idempotent(marts, rebuilt):
     before = marts["observations"]
     after = rebuilt["observations"]
     assert after.height == before.height + 1  # only the late T2 fetch is new
-    assert after.select("listing_key", "fetched_at_utc").n_unique() == after.height
+    assert after.select("listing_num", "fetched_at_utc").n_unique() == after.height
     for listing_id in ("T1", "T3", "T5"):
         assert (
             listing(rebuilt, listing_id)["observation_count"]

@@ -43,17 +43,17 @@ def test_not_null_columns_names_each_column_with_nulls(hand_warehouse: Path, bui
         con.execute(
             """
             update intermediate.int_observations_deduplicated set site = null
-            where (listing_key, fetched_at_utc) in (
-                select (listing_key, fetched_at_utc) from intermediate.int_observations_deduplicated
-                order by listing_key, fetched_at_utc limit 2
+            where (listing_num, fetched_at_utc) in (
+                select (listing_num, fetched_at_utc) from intermediate.int_observations_deduplicated
+                order by listing_num, fetched_at_utc limit 2
             )
             """
         )
         con.execute(
             """
             update intermediate.int_observations_deduplicated set region_code = null
-            where (listing_key, fetched_at_utc) = (
-                select max((listing_key, fetched_at_utc)) from intermediate.int_observations_deduplicated
+            where (listing_num, fetched_at_utc) = (
+                select max((listing_num, fetched_at_utc)) from intermediate.int_observations_deduplicated
             )
             """
         )
@@ -62,7 +62,7 @@ def test_not_null_columns_names_each_column_with_nulls(hand_warehouse: Path, bui
 
 def test_primary_key_finds_duplicated_and_null_keys(hand_warehouse: Path, build_copy: Path):
     composite = compiled_test_sql(hand_warehouse, "primary_key_int_site_days_spined_site__crawl_date")
-    single = compiled_test_sql(hand_warehouse, "primary_key_int_listings_aggregated_listing_key")
+    single = compiled_test_sql(hand_warehouse, "primary_key_int_listings_aggregated_listing_num")
     with duckdb.connect(str(build_copy)) as con:
         assert con.sql(composite).fetchall() == [] and con.sql(single).fetchall() == []
         site, day = con.execute(
@@ -86,8 +86,8 @@ def test_primary_key_finds_duplicated_and_null_keys(hand_warehouse: Path, build_
             [(site, day, 2), (last_site, None, 1)], key=str
         )
         con.execute(
-            "update intermediate.int_listings_aggregated set listing_key = null where listing_key = "
-            "(select min(listing_key) from intermediate.int_listings_aggregated)"
+            "update intermediate.int_listings_aggregated set listing_num = null where listing_num = "
+            "(select min(listing_num) from intermediate.int_listings_aggregated)"
         )
         assert con.sql(single).fetchall() == [(None, 1)]
 

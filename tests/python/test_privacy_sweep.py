@@ -243,6 +243,13 @@ def test_the_sweep_would_see_a_leak(pii: list[str]) -> None:
     assert _text_hits(f"<td>{pii[1]}</td> 110101199003074578", pii).keys() == {"pattern", "exact"}
 
 
+def test_a_listing_key_is_not_read_as_a_waybill() -> None:
+    # a listing key ("4" + 15 hex digits) may hold a digit run shaped like a waybill number
+    # (7[3-8] + 10–13 digits); a value that is wholly such a key is ours, the same run in text is not
+    assert scan_hits("4ab7312345678901") == []
+    assert scan_hits("ab7312345678901") == ["7312345678901"]
+
+
 def test_pseudonym_key_appears_in_no_output(tiny_warehouse: Path, report_dir: Path) -> None:
     key = os.environ[PSEUDONYM_KEY_ENV].encode("utf-8")
     assert key and key != DEMO_PSEUDONYM_KEY.encode("utf-8")

@@ -194,6 +194,12 @@ def test_build_ran_vector_unit_tests_and_warned(normalization_build) -> None:
     assert statuses["assert_registered_site_channels_are_known"] == "warn"
 
 
+def listing_num(identity: bytes) -> int:
+    """listing_num worked out by hand (SPEC §5; docs/dbt/listings.md): 2^62 plus the first 15 hex
+    digits of the identity's md5."""
+    return 2**62 + int(hashlib.md5(identity).hexdigest()[:15], 16)
+
+
 def test_text_price_and_dictionary_fields(db) -> None:
     row = observation(db, 1)
     assert row["unit_price"] == pytest.approx(0.04)
@@ -205,14 +211,14 @@ def test_text_price_and_dictionary_fields(db) -> None:
     assert row["carrier_codes"] == "STO|YTO|YUNDA|ZTO"
     assert row["freshness"] == "realtime"
     assert row["channel"] == "ecommerce_platform"
-    assert row["listing_key"] == hashlib.md5(b"taobao.com|id|1").hexdigest()
+    assert row["listing_num"] == listing_num(b"taobao.com|id|1")
     assert row["observation_id"] == hashlib.md5(f"{row['file_hash']}|1".encode()).hexdigest()
 
 
 def test_url_identity_raw_site_and_usdt(db) -> None:
     row = observation(db, 2)
     assert row["url_normalized"] == "https://newsite.xyz/p/1?a=1"
-    assert row["listing_key"] == hashlib.md5(b"newsite.xyz|url|https://newsite.xyz/p/1?a=1").hexdigest()
+    assert row["listing_num"] == listing_num(b"newsite.xyz|url|https://newsite.xyz/p/1?a=1")
     assert row["channel"] == "forum"  # the later RAW/sites.csv version wins
     assert row["price_currency"] == "USDT"
     assert row["unit_price"] == pytest.approx(0.006)

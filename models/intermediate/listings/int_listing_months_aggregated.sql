@@ -19,7 +19,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete_insert_in_range',
-        unique_key=['listing_key', 'month_start'],
+        unique_key=['listing_num', 'month_start'],
         range_key='month_start',
         on_schema_change='sync_all_columns',
         post_hook="{{ later_full_build_slices(ref('int_observations_deduplicated'), 'month_start', listing_month_states) }}",
@@ -29,8 +29,8 @@
 {{
     merged_state(
         ref('int_observations_deduplicated'),
-        period_keys=['listing_key', 'month_start'],
-        state_period_keys=['listing_key', 'month_start'],
+        period_keys=['listing_num', 'month_start'],
+        state_period_keys=['listing_num', 'month_start'],
         states=listing_month_states,
         combined=listing_month_states_combined,
         state_columns=listing_month_state_columns,

@@ -3,8 +3,8 @@
     config(
         materialized='incremental',
         incremental_strategy='replace_changed_rows',
-        unique_key=['listing_key', 'month_start'],
-        rewrite_key='listing_key',
+        unique_key=['listing_num', 'month_start'],
+        rewrite_key='listing_num',
         on_schema_change='sync_all_columns',
     )
 }}

@@ -18,7 +18,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='listing_key',
+        unique_key='listing_num',
         on_schema_change='sync_all_columns',
     )
 }}
@@ -87,11 +87,11 @@ removal_bounds as (
 
 changed_listings as (
 
-    select listing_key
+    select listing_num
     from {{ ref('int_listing_months_aggregated') }}
     where {{ since_last_run }}
     union
-    select previous.listing_key
+    select previous.listing_num
     from {{ this }} as previous
     inner join removal_bounds
         on
@@ -104,11 +104,11 @@ previous_removals as (
 
     -- the removal the listing had before this run: its period loses a removal row when it moves
     select
-        previous.listing_key,
+        previous.listing_num,
         previous.removed_at
     from {{ this }} as previous
     inner join changed_listings
-        on previous.listing_key = changed_listings.listing_key
+        on previous.listing_num = changed_listings.listing_num
     where previous.removed_at is not null
 
 ),
@@ -124,7 +124,7 @@ listing_months as (
 lifecycle as (
 
     select
-        listing_key,
+        listing_num,
         max(site) as site,
         max(channel) as channel,
         min(first_fetched_at) as first_seen_at,
@@ -137,7 +137,7 @@ lifecycle as (
         cast(max(sample_record_count) as {{ dbt.type_int() }}) as sample_record_count,
         max(case when has_unmasked_samples then 1 else 0 end) = 1 as has_unmasked_samples
     from listing_months
-    group by listing_key
+    group by listing_num
 
 ),
 
@@ -147,7 +147,7 @@ inferred_removals as (
     -- (the listing's last fetch day is a crawl day of its site): removed at the site's earliest
     -- fetch on the first of those days
     select
-        lifecycle.listing_key,
+        lifecycle.listing_num,
         next_day.first_fetched_at_local as inferred_removed_at
     from lifecycle
     inner join site_crawl_days_numbered as last_day
@@ -170,7 +170,7 @@ latest_attributes as (
         the latest such observation's value and time, so the month with the greatest time holds
         it; region and city, and the price with its outlier flag and text, come from one row -#}
     select
-        listing_key,
+        listing_num,
         {{ latest_value('region_code', 'region_at', 'region_at is not null') }} as region_code,
         {{ latest_value('city_code', 'region_at', 'region_at is not null') }} as city_code,
         {{ latest_value('carrier_codes', 'carrier_codes_at', 'carrier_codes_at is not null') }} as carrier_codes,
@@ -182,14 +182,14 @@ latest_attributes as (
         {{ latest_value('is_price_outlier', 'price_at', 'price_at is not null') }} as is_price_outlier,
         {{ latest_value('price_text', 'price_at', 'price_at is not null') }} as price_text
     from listing_months
-    group by listing_key
+    group by listing_num
 
 ),
 
 final as (
 
     select
-        lifecycle.listing_key,
+        lifecycle.listing_num,
         lifecycle.site,
         lifecycle.channel,
         latest_attributes.seller_key,
@@ -219,13 +219,13 @@ final as (
         {{ load_batch_at() }} as loaded_at
     from lifecycle
     left join inferred_removals
-        on lifecycle.listing_key = inferred_removals.listing_key
+        on lifecycle.listing_num = inferred_removals.listing_num
     {%- if is_incremental() %}
     left join previous_removals
-        on lifecycle.listing_key = previous_removals.listing_key
+        on lifecycle.listing_num = previous_removals.listing_num
     {%- endif %}
     left join latest_attributes
-        on lifecycle.listing_key = latest_attributes.listing_key
+        on lifecycle.listing_num = latest_attributes.listing_num
 
 )
 

@@ -1,4 +1,4 @@
-{#- One observation per listing per fetch instant (SPEC §5): the same (listing_key, fetched_at)
+{#- One observation per listing per fetch instant (SPEC §5): the same (listing_num, fetched_at)
     delivered twice (a re-delivered file, two crawlers watching the same site) counts once.
 
     Incremental and idempotent: a run takes the enriched rows of the load batches it has not seen
@@ -18,7 +18,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete_insert_in_range',
-        unique_key=['listing_key', 'fetched_at_utc'],
+        unique_key=['listing_num', 'fetched_at_utc'],
         range_key='fetched_at_utc',
         on_schema_change='sync_all_columns',
         post_hook=[

@@ -1,6 +1,6 @@
 {#- One row per bronze crawl row (not de-duplicated), with every normalized field the listing
     logic needs (docs/models_interface.md). Dictionary and text rules were applied once per
-    distinct text in models/intermediate/normalized/; here they are joined back, and listing_key
+    distinct text in models/intermediate/normalized/; here they are joined back, and listing_num
     (SPEC §5) is derived from the listing_id or the normalized url.
     A view: int_observations_deduplicated reads it once per run, filtered to the new load batches
     (the filter reaches the staging scan), so no second 100M-row copy is stored. -#}
@@ -51,7 +51,7 @@ joined as (
     select
         observations.*,
         urls.url_normalized,
-        {{ waybill_watch.listing_key('observations.site', 'observations.listing_id', 'urls.url_normalized') }} as listing_key,
+        {{ waybill_watch.listing_num('observations.site', 'observations.listing_id', 'urls.url_normalized') }} as listing_num,
         coalesce(sites.channel, 'unknown') as channel,
         sellers.seller_num,
         {{ waybill_watch.to_shanghai_local('observations.fetched_at_utc') }} as fetched_at_local,
@@ -106,7 +106,7 @@ converted as (
 final as (
     select
         observation_id,
-        listing_key,
+        listing_num,
         site,
         channel,
         listing_id,

@@ -29,7 +29,7 @@ listings as (
 final as (
 
     select
-        listing_key,
+        {{ waybill_watch.listing_key('listing_num') }} as listing_key,
         site,
         channel,
         seller_key,

@@ -2,7 +2,7 @@
     derivations that need no dictionary (observation_id, status, structured price).
     Text rules (url, price, quantity, location, carrier, freshness) run once per distinct text in
     models/intermediate/normalized/ and are joined back in int_observations_enriched, which also
-    derives listing_key from the normalized url.
+    derives listing_num (listing_key's integer form) from the normalized url.
 
     A view over the bronze files not loaded yet (every file on a full build): the file ledger
     int_bronze_files_loaded names the files earlier runs merged (bronze files are immutable and named
