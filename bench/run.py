@@ -73,6 +73,10 @@ BENCH_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 BIN = Path(sys.executable).parent
+# Free disk a size needs, in GB: the pipeline's warehouse (10M: 2.5 GB, 100M: 26 GB) plus DuckDB's
+# spill, or a baseline's spill. At 100M a DuckDB baseline stopped with "No space left on device"
+# beside 12.5 GB of other files (session 15), and pipeline and baseline ran with ~37 GB free.
+DISK_NEEDED_GB = {"1M": 1, "10M": 5, "100M": 35}
 
 
 def say(message: str) -> None:
@@ -149,6 +153,19 @@ def run_baseline(name: str, raw: Path, out: Path, log: Path) -> dict:
     return result.as_dict() | {"tables": tables, "memory_limit": BASELINE_MEMORY}
 
 
+def disk_shortfall_gb(label: str, work: Path, parts: set[str]) -> float:
+    """GB of disk missing before `label` runs: what it needs against the free disk, plus the
+    earlier warehouse of this size when the `pipeline` part will remove it (bench_size removes it
+    first); 0 when there is enough."""
+    existing = next(p for p in (work, *work.parents) if p.exists())
+    warehouse = work / "warehouse"
+    reclaimed = 0
+    if "pipeline" in parts and warehouse.exists():
+        reclaimed = sum(f.stat().st_size for f in warehouse.rglob("*") if f.is_file())
+    available = (shutil.disk_usage(existing).free + reclaimed) / 1e9
+    return round(max(0.0, DISK_NEEDED_GB[label] - available), 1)
+
+
 def bench_size(label: str, scale: str, parts: set[str], earlier: dict) -> dict:
     """The figures of one size. With only some `parts`, the other parts' figures are kept from the
     `earlier` results of this size (and say when they were measured)."""
@@ -165,7 +182,9 @@ def bench_size(label: str, scale: str, parts: set[str], earlier: dict) -> dict:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     # Baselines first: their spill files are gone before the pipeline's warehouse (tens of GB at
-    # 100M) takes the disk.
+    # 100M) takes the disk, and the earlier warehouse the pipeline part replaces is gone before them.
+    if "pipeline" in parts:
+        shutil.rmtree(work / "warehouse", ignore_errors=True)
     if "baselines" in parts:
         _bench_baselines(label, raw, work, figures)
     if "pipeline" in parts:
@@ -306,6 +325,14 @@ def main() -> int:
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     results.setdefault("sizes", {})
     for label in wanted:
+        missing = disk_shortfall_gb(label, WORK / SIZES[label], parts)
+        if missing:
+            print(
+                f"{label} needs ~{DISK_NEEDED_GB[label]} GB of free disk for its warehouse and spill "
+                f"files; {missing} GB more must be freed first",
+                file=sys.stderr,
+            )
+            return 2
         started = time.perf_counter()
         host = machine()
         earlier = results["sizes"].get(label, {}) if parts != set(DEFAULT_PARTS) else {}

@@ -3,6 +3,7 @@ delivery that ingest loads whole (bench/daily_delivery.py), issue 7."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,9 +13,10 @@ import polars as pl
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
+import run  # noqa: E402
 from daily_delivery import deliver_one_day, last_crawl_day  # noqa: E402
 from measure import measure  # noqa: E402
-from run import compose_full_run, last_bronze_crawl_day  # noqa: E402
+from run import compose_full_run, disk_shortfall_gb, last_bronze_crawl_day  # noqa: E402
 from waybill_watch.ingest import ingest_raw  # noqa: E402
 
 
@@ -88,3 +90,21 @@ def test_full_run_composed_from_ingest_and_build() -> None:
     }
     compose_full_run(figures)
     assert "full_run" not in figures
+
+
+def test_disk_check_counts_the_warehouse_the_bench_removes(tmp_path: Path, monkeypatch) -> None:
+    # a size is refused before it starts when free disk, plus the earlier warehouse a pipeline part
+    # removes first, falls short of what it needs; 100M once ran out of disk mid-baseline (session 15)
+    work = tmp_path / "large"
+    (work / "warehouse").mkdir(parents=True)
+    (work / "warehouse" / "old.duckdb").write_bytes(b"x" * 3_000_000)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(run.shutil, "disk_usage", lambda _path: usage._replace(free=30_000_000_000))
+    both = {"pipeline", "baselines"}
+    assert disk_shortfall_gb("100M", work, both) == 5.0  # 35 − 30 − 0.003, to 0.1 GB
+    with (work / "warehouse" / "older.duckdb").open("wb") as older:
+        older.truncate(400_000_000)  # sparse: its size counts, no disk used
+    assert disk_shortfall_gb("100M", work, both) == 4.6
+    assert disk_shortfall_gb("100M", work, {"baselines"}) == 5.0  # the warehouse stays
+    assert disk_shortfall_gb("10M", work, both) == 0.0
+    assert disk_shortfall_gb("100M", tmp_path / "not" / "there", both) == 5.0
