@@ -333,13 +333,20 @@ def audit_row(file_path: str, feed: str, rows_loaded: int, **extra: Any) -> dict
     }
 
 
+def listing_key_sql(listing_num: str) -> str:
+    """fct_listings' text form of a `listing_num` column (macro `listing_key`: its hex digits), for
+    tests that meet the intermediate tables' integer key with the analyst key."""
+    return f"lower(hex({listing_num}))"
+
+
 def kept_listing_ids_sql(warehouse: Path) -> str:
     """(listing_num, listing_key, listing_id) of the kept observations, found the documented way
     back to the evidence: int_observations_deduplicated's file_hash and line_no name the bronze row
     (listing_key: fct_listings' text form of listing_num, its hex digits)."""
     bronze = warehouse / "bronze" / "crawl_observations" / "*.parquet"
     return f"""
-        select distinct kept.listing_num, lower(hex(kept.listing_num)) as listing_key, bronze.listing_id
+        select distinct
+            kept.listing_num, {listing_key_sql("kept.listing_num")} as listing_key, bronze.listing_id
         from intermediate.int_observations_deduplicated as kept
         inner join read_parquet('{bronze}', union_by_name = true) as bronze
             on kept.file_hash = bronze.file_hash and kept.line_no = bronze.line_no

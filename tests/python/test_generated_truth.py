@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from bronze_fixtures import listing_key_sql
 from waybill_watch.config import analyst_db_path, build_db_path
 from waybill_watch.pipeline import run_pipeline
 
@@ -62,9 +63,9 @@ def identity_keys(tiny_warehouse: Path) -> pl.DataFrame:
     return (
         query(
             build_db_path(tiny_warehouse),
-            """
+            f"""
         select distinct
-            site, listing_id, url_normalized as identity_url, lower(hex(listing_num)) as listing_key
+            site, listing_id, url_normalized as identity_url, {listing_key_sql("listing_num")} as listing_key
         from intermediate.int_observations_enriched
         """,
         )
@@ -340,9 +341,10 @@ def test_listing_quarters_match_truth(truth_listing_quarters: pl.DataFrame, tiny
     """Per listing and quarter: active or not, region, channel, and the last non-outlier price."""
     warehouse = query(
         build_db_path(tiny_warehouse),
-        """
+        f"""
         select
-            lower(hex(listing_num)) as listing_key, quarter, channel, region_code, is_active, unit_price_cny
+            {listing_key_sql("listing_num")} as listing_key,
+            quarter, channel, region_code, is_active, unit_price_cny
         from intermediate.int_listing_quarters_summarized
         where is_active or unit_price_cny is not null
         """,
