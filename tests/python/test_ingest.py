@@ -25,6 +25,7 @@ from landing import (
 from waybill_watch import privacy
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.ingest import IngestSummary, ingest_raw
+from waybill_watch.ingest.boundary import Pseudonymizer
 from waybill_watch.ingest.schemas import CRAWL_SCHEMA, INCIDENTS_SCHEMA
 
 RAW_HANDLES = ["Seller_One", "seller_one", "wx_seller_one", "13812345678", "SellerTwo", "qq:123456789"]
@@ -352,6 +353,27 @@ def test_bulk_pseudonyms_equal_one_at_a_time() -> None:
     values += [f"seller-{i:05d}" for i in range(1000)]
     assert privacy.pseudonymize_all(values, key) == [privacy.pseudonymize(v, key) for v in values]
     assert privacy.pseudonymize_all([], key) == []
+
+
+def test_column_pseudonyms_equal_one_at_a_time() -> None:
+    """A worker pseudonymizes whole columns through its cache of values seen (a join); the keys
+    must be the per-value strings whether a value is new, seen in an earlier group or repeated,
+    and null (no key) where the value is null or blank after case-folding (\x1f is whitespace
+    to Python, not to polars)."""
+    key = b"test-key"
+    pseudo = Pseudonymizer(key)
+    groups = [
+        [None, "Seller_One", "13812345678", "张三", "Seller_One", "\x1f", "ß"],
+        ["seller_one", "Seller_One", None, "\x1f", "new one", "张三"],
+        [None, None],
+        [],
+    ]
+    for values in groups:
+        column = pl.Series("seller", values, dtype=pl.String)
+        assert pseudo.key_column(column).to_list() == [privacy.pseudonymize(v, key) for v in values]
+    # "Seller_One" and "seller_one" are one seller (SPEC §5): case-folded before hashing
+    one, other = pseudo.key_column(pl.Series(["Seller_One", "seller_one"])).to_list()
+    assert one == other
 
 
 def test_incident_versions_and_case_dates(landed: tuple[Path, Path, IngestSummary]) -> None:

@@ -34,6 +34,10 @@ class Pseudonymizer:
     def __init__(self, key: bytes) -> None:
         self.key = key
         self._cache: dict[str, str | None] = {}
+        # The same pairs as a frame, for whole columns: a join costs ~0.1 µs a row, where a dict
+        # lookup per distinct value and `replace_strict` cost ~0.6 (a 180k-row group of crawl
+        # rows holds ~87k distinct sellers and as many contacts).
+        self._known = pl.DataFrame(schema=_KNOWN_SCHEMA)
         # Row hashes are keyed too: they are hashes of raw rows that hold personal data.
         self.row_hash_salt = hashlib.sha256(b"row-hash\x00" + key).hexdigest()
 
@@ -41,6 +45,28 @@ class Pseudonymizer:
         new = [value for value in dict.fromkeys(values) if value not in self._cache]
         self._cache.update(zip(new, privacy.pseudonymize_all(new, self.key), strict=True))
         return [self._cache[value] for value in values]
+
+    def key_column(self, values: pl.Series) -> pl.Series:
+        """The pseudonym of each value of a text column (null for null), as `keys_for` gives it."""
+        frame = values.cast(pl.String).rename("value").to_frame()
+        known = frame.join(self._known, on="value", how="left", maintain_order="left")
+        unseen = known.filter(pl.col("_seen").is_null()).get_column("value").drop_nulls().unique()
+        if unseen.is_empty():
+            return known.get_column("key")
+        texts = unseen.to_list()
+        self._known = pl.concat(
+            [
+                self._known,
+                pl.DataFrame(
+                    {"value": texts, "key": privacy.pseudonymize_all(texts, self.key), "_seen": True},
+                    schema=_KNOWN_SCHEMA,
+                ),
+            ]
+        )
+        return frame.join(self._known, on="value", how="left", maintain_order="left").get_column("key")
+
+
+_KNOWN_SCHEMA = pl.Schema({"value": pl.String(), "key": pl.String(), "_seen": pl.Boolean()})
 
 
 def _replace_distinct(frame: pl.DataFrame, column: str, prefilter: str, fn: Callable) -> pl.Expr:
@@ -79,14 +105,7 @@ def _protected_id(frame: pl.DataFrame, column: str, pseudo: Pseudonymizer) -> pl
 
 
 def _pseudonym(frame: pl.DataFrame, source: str, target: str, pseudo: Pseudonymizer) -> pl.Expr:
-    values = frame.get_column(source).drop_nulls().unique().to_list()
-    if not values:
-        return pl.lit(None, dtype=pl.String).alias(target)
-    return (
-        pl.col(source)
-        .replace_strict(values, pseudo.keys_for(values), default=None, return_dtype=pl.String)
-        .alias(target)
-    )
+    return pl.lit(pseudo.key_column(frame.get_column(source))).alias(target)
 
 
 def _unmasked_sample_flags(frame: pl.DataFrame) -> pl.Expr:

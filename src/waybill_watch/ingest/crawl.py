@@ -33,6 +33,10 @@ from waybill_watch.ingest.schemas import CRAWL_FIELDS, CRAWL_REQUIRED
 CHUNK_LINES = 250_000
 # Up to this size a file is parsed in one go; larger ones in chunks of CHUNK_LINES lines.
 WHOLE_FILE_CHARS = 256 << 20
+# A chunk that polars cannot read whole (a malformed line, a list in a text field) is halved
+# until the pieces hold at most this many lines, and only those are parsed line by line:
+# ~55 µs a line in Python against ~3 µs in polars (one bad line cost a 92k-line file 5 s).
+LINE_PARSING_MAX_LINES = 1_000
 BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 FLOAT_FIELDS = ("price_amount", "price_per_records")
 INT_FIELDS = ("http_status",)
@@ -313,7 +317,8 @@ def _read_ndjson(payload: bytes) -> pl.DataFrame:
 
 
 def _parse_chunk(lines: list[str], line_nos: list[int]) -> tuple[pl.DataFrame, list[tuple], set[str], bool]:
-    """(rows, malformed-line quarantine entries, field names seen, used the fast path).
+    """(rows, malformed-line quarantine entries, field names seen, used the fast path for every
+    line). Lines polars cannot read in one go are found by halving (`LINE_PARSING_MAX_LINES`).
 
     Rows are not yet checked against the required rules: that runs on a whole batch of
     files (`split_required`), which is much cheaper than once per small file."""
@@ -324,8 +329,14 @@ def _parse_chunk(lines: list[str], line_nos: list[int]) -> tuple[pl.DataFrame, l
         frame = _coerce_frame(raw.with_columns(line_no=pl.Series(line_nos, dtype=pl.Int64)))
         return frame, [], set(raw.columns), True
     except (_NeedsLineParsing, pl.exceptions.PolarsError):
-        frame, bad, seen = _parse_lines(lines, line_nos)
-        return frame, bad, seen, False
+        if len(lines) <= LINE_PARSING_MAX_LINES:
+            frame, bad, seen = _parse_lines(lines, line_nos)
+            return frame, bad, seen, False
+    half = len(lines) // 2
+    first = _parse_chunk(lines[:half], line_nos[:half])
+    second = _parse_chunk(lines[half:], line_nos[half:])
+    frame = pl.concat([first[0], second[0]], how="vertical")
+    return frame, first[1] + second[1], first[2] | second[2], False
 
 
 def _has_blank_line(text: str) -> bool:

@@ -61,11 +61,13 @@ GROUPS_IN_FLIGHT_PER_WORKER = 2
 WORKER_ENVIRONMENT = {
     # One polars thread per worker: the workers are the parallelism.
     "POLARS_MAX_THREADS": "1",
-    # Memory freed after a group goes back to the system within a second: by default polars'
-    # jemalloc keeps freed pages for 10 s (≈ +200 MiB per worker). Not at once: then every
-    # group faults all its pages in anew, and the kernel's page faults took 40 % of the ingest's
-    # CPU (10M rows: 122 s with 0 ms, 91 s with 1,000 ms, +290 MiB over all processes).
-    "_RJEM_MALLOC_CONF": "dirty_decay_ms:1000,muzzy_decay_ms:1000",
+    # Memory freed after a group is kept 10 s for the next groups before it goes back to the
+    # system: each group builds ~GBs of string buffers anew, and every page handed back is
+    # faulted in again (the kernel's zeroing was ~20 % of the ingest's CPU). Ingest of 9.8M rows
+    # of the 100M landing zone: 7.6M page faults, 60.7 s with 1,000 ms; 3.5M, 53.0–54.5 s with
+    # 10,000 ms; peak of all processes 2,573 → 3,026–3,100 MiB (never: 3,828 MiB). The 10M
+    # landing zone: 85.8 → 78.4 s, 1,425 → 1,553 MiB. (0 ms: 122 s against 91 s at 10M.)
+    "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000",
     "MALLOC_ARENA_MAX": "2",
 }
 WORKERS_ENV = "WAYBILL_WATCH_INGEST_WORKERS"
