@@ -62,9 +62,9 @@ WORKER_ENVIRONMENT = {
     # One polars thread per worker: the workers are the parallelism.
     "POLARS_MAX_THREADS": "1",
     # Memory freed after a group is kept 10 s for the next groups before it goes back to the
-    # system: each group builds ~GBs of string buffers anew, and every page handed back is
-    # faulted in again (the kernel's zeroing was ~20 % of the ingest's CPU). Ingest of 9.8M rows
-    # of the 100M landing zone: 7.6M page faults, 60.7 s with 1,000 ms; 3.5M, 53.0–54.5 s with
+    # system: each group builds its string buffers anew, and every page handed back is faulted
+    # in again (the kernel's zeroing was ~20 % of the CPU). 9.8M rows (~55 groups) of the 100M
+    # landing zone: 7.6M page faults (~0.5 GB a group), 60.7 s with 1,000 ms; 3.5M, 53.0–54.5 s with
     # 10,000 ms; peak of all processes 2,573 → 3,026–3,100 MiB (never: 3,828 MiB). The 10M
     # landing zone: 85.8 → 78.4 s, 1,425 → 1,553 MiB. (0 ms: 122 s against 91 s at 10M.)
     "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000",
