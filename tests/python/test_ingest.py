@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -374,6 +375,24 @@ def test_column_pseudonyms_equal_one_at_a_time() -> None:
     # "Seller_One" and "seller_one" are one seller (SPEC §5): case-folded before hashing
     one, other = pseudo.key_column(pl.Series(["Seller_One", "seller_one"])).to_list()
     assert one == other
+
+
+def test_column_pseudonyms_from_threads_sharing_one_cache() -> None:
+    """A run with few files reads them in threads that share the process's Pseudonymizer: two
+    threads meeting the same new values must not both add them (a value twice in the cache would
+    give its rows two keys each, and the column more rows than the frame)."""
+    key = b"test-key"
+    pseudo = Pseudonymizer(key)
+    batches = [[f"seller-{(i * 7 + j) % 3_000}" for j in range(2_000)] for i in range(24)]
+
+    def keys(values: list[str]) -> list[str | None]:
+        return pseudo.key_column(pl.Series(values, dtype=pl.String)).to_list()
+
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        results = list(threads.map(keys, batches))
+    for values, got in zip(batches, results, strict=True):
+        assert got == [privacy.pseudonymize(v, key) for v in values]
+    assert pseudo.key_column(pl.Series([f"seller-{i}" for i in range(3_000)])).len() == 3_000
 
 
 def test_incident_versions_and_case_dates(landed: tuple[Path, Path, IngestSummary]) -> None:

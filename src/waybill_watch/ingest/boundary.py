@@ -38,6 +38,9 @@ class Pseudonymizer:
         # lookup per distinct value and `replace_strict` cost ~0.7 (a 180k-row group of crawl
         # rows holds ~87k distinct sellers and as many contacts).
         self._known = pl.DataFrame(schema=_KNOWN_SCHEMA)
+        # A run with few files reads them in threads sharing this object: `_known` is replaced,
+        # never changed in place, and only under the lock, without a value twice.
+        self._adding = threading.Lock()
         # Row hashes are keyed too: they are hashes of raw rows that hold personal data.
         self.row_hash_salt = hashlib.sha256(b"row-hash\x00" + key).hexdigest()
 
@@ -54,16 +57,14 @@ class Pseudonymizer:
         if unseen.is_empty():
             return known.get_column("key")
         texts = unseen.to_list()
-        self._known = pl.concat(
-            [
-                self._known,
-                pl.DataFrame(
-                    {"value": texts, "key": privacy.pseudonymize_all(texts, self.key), "_seen": True},
-                    schema=_KNOWN_SCHEMA,
-                ),
-            ]
+        new = pl.DataFrame(
+            {"value": texts, "key": privacy.pseudonymize_all(texts, self.key), "_seen": True},
+            schema=_KNOWN_SCHEMA,
         )
-        return frame.join(self._known, on="value", how="left", maintain_order="left").get_column("key")
+        with self._adding:
+            self._known = pl.concat([self._known, new.join(self._known, on="value", how="anti")])
+            known_now = self._known
+        return frame.join(known_now, on="value", how="left", maintain_order="left").get_column("key")
 
 
 _KNOWN_SCHEMA = pl.Schema({"value": pl.String(), "key": pl.String(), "_seen": pl.Boolean()})
