@@ -37,6 +37,7 @@ WHOLE_FILE_CHARS = 256 << 20
 # until the pieces hold at most this many lines, and only those are parsed line by line:
 # ~55 µs a line in Python against ~3 µs in polars (one bad line cost a 92k-line file 5 s).
 LINE_PARSING_MAX_LINES = 1_000
+JSON_WORDS = ["true", "false"]
 BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 FLOAT_FIELDS = ("price_amount", "price_per_records")
 INT_FIELDS = ("http_status",)
@@ -316,6 +317,20 @@ def _read_ndjson(payload: bytes) -> pl.DataFrame:
     return pl.read_ndjson(io.BytesIO(payload), infer_schema_length=None)
 
 
+def _inferred_frame(raw: pl.DataFrame, line_no: pl.Series | pl.Expr) -> pl.DataFrame:
+    """Landing columns of what polars read with an inferred schema. polars reads a list, object
+    or true/false given among texts as its JSON text, where the line parser names it (`wrong_type`
+    in a required field): a required text that could be one is left to the line parser."""
+    suspect = [
+        pl.col(name).str.starts_with("[") | pl.col(name).str.starts_with("{") | pl.col(name).is_in(JSON_WORDS)
+        for name in CRAWL_REQUIRED
+        if raw.schema.get(name) == pl.String
+    ]
+    if suspect and raw.select(pl.any_horizontal(suspect).any()).item():
+        raise _NeedsLineParsing("a required field may hold a list, object or true/false")
+    return _coerce_frame(raw.with_columns(line_no=line_no))
+
+
 def _parse_chunk(lines: list[str], line_nos: list[int]) -> tuple[pl.DataFrame, list[tuple], set[str], bool]:
     """(rows, malformed-line quarantine entries, field names seen, used the fast path for every
     line). Lines polars cannot read in one go are found by halving (`LINE_PARSING_MAX_LINES`).
@@ -326,7 +341,7 @@ def _parse_chunk(lines: list[str], line_nos: list[int]) -> tuple[pl.DataFrame, l
         raw = _read_ndjson("\n".join(lines).encode("utf-8"))
         if raw.height != len(lines):
             raise _NeedsLineParsing("row count differs from line count")
-        frame = _coerce_frame(raw.with_columns(line_no=pl.Series(line_nos, dtype=pl.Int64)))
+        frame = _inferred_frame(raw, pl.Series(line_nos, dtype=pl.Int64))
         return frame, [], set(raw.columns), True
     except (_NeedsLineParsing, pl.exceptions.PolarsError):
         if len(lines) <= LINE_PARSING_MAX_LINES:
@@ -365,7 +380,7 @@ def _parse_whole_file(
         raw = _read_ndjson(utf8 if utf8 is not None else body.encode("utf-8"))
         if raw.height != n_lines:
             return None
-        frame = _coerce_frame(raw.with_columns(line_no=pl.int_range(1, n_lines + 1, dtype=pl.Int64)))
+        frame = _inferred_frame(raw, pl.int_range(1, n_lines + 1, dtype=pl.Int64))
     except (_NeedsLineParsing, pl.exceptions.PolarsError):
         return None
     return frame, [], set(raw.columns), n_lines
