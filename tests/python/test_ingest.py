@@ -25,7 +25,7 @@ from landing import (
 )
 from waybill_watch import privacy
 from waybill_watch.errors import WaybillWatchError
-from waybill_watch.ingest import IngestSummary, ingest_raw
+from waybill_watch.ingest import IngestSummary, boundary, ingest_raw
 from waybill_watch.ingest.boundary import Pseudonymizer
 from waybill_watch.ingest.schemas import CRAWL_SCHEMA, INCIDENTS_SCHEMA
 
@@ -375,6 +375,18 @@ def test_column_pseudonyms_equal_one_at_a_time() -> None:
     # "Seller_One" and "seller_one" are one seller (SPEC §5): case-folded before hashing
     one, other = pseudo.key_column(pl.Series(["Seller_One", "seller_one"])).to_list()
     assert one == other
+
+
+def test_an_id_shaped_like_personal_data_is_replaced_by_its_pseudonym() -> None:
+    """A listing id that reads as a waybill number (7[3-8] and 10–13 more digits) must not pass
+    the boundary: it becomes its pseudonym, so the listing keeps one identity (SPEC §8)."""
+    key = b"test-key"
+    waybill_like = "738123456789"
+    assert privacy.has_personal_data(waybill_like)
+    frame = pl.DataFrame({"listing_id": ["L-1", waybill_like, None, waybill_like]})
+    protected = frame.select(boundary._protected_id(frame, "listing_id", Pseudonymizer(key)))
+    pseudonym = privacy.pseudonymize(waybill_like, key)
+    assert protected.get_column("listing_id").to_list() == ["L-1", pseudonym, None, pseudonym]
 
 
 def test_column_pseudonyms_from_threads_sharing_one_cache() -> None:

@@ -33,10 +33,9 @@ class Pseudonymizer:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self._cache: dict[str, str | None] = {}
-        # The same pairs as a frame, for whole columns: a join costs ~0.2 µs a row, where a dict
-        # lookup per distinct value and `replace_strict` cost ~0.7 (a 180k-row group of crawl
-        # rows holds ~87k distinct sellers and as many contacts).
+        # Every value pseudonymized so far and its pseudonym, as a frame a column joins: ~0.2 µs a
+        # row, where a dict lookup per distinct value and `replace_strict` cost ~0.7 (a 180k-row
+        # group of crawl rows holds ~87k distinct sellers and as many contacts).
         self._known = pl.DataFrame(schema=_KNOWN_SCHEMA)
         # A run with few files reads them in threads sharing this object: `_known` is replaced,
         # never changed in place, and only under the lock, without a value twice.
@@ -44,13 +43,9 @@ class Pseudonymizer:
         # Row hashes are keyed too: they are hashes of raw rows that hold personal data.
         self.row_hash_salt = hashlib.sha256(b"row-hash\x00" + key).hexdigest()
 
-    def keys_for(self, values: list[str]) -> list[str | None]:
-        new = [value for value in dict.fromkeys(values) if value not in self._cache]
-        self._cache.update(zip(new, privacy.pseudonymize_all(new, self.key), strict=True))
-        return [self._cache[value] for value in values]
-
     def key_column(self, values: pl.Series) -> pl.Series:
-        """The pseudonym of each value of a text column (null for null), as `keys_for` gives it."""
+        """`privacy.pseudonymize` of each value of a text column (null for null), each distinct
+        value hashed once per process."""
         frame = values.cast(pl.String).rename("value").to_frame()
         known = frame.join(self._known, on="value", how="left", maintain_order="left")
         unseen = known.filter(pl.col("_seen").is_null()).get_column("value").drop_nulls().unique()
@@ -99,7 +94,7 @@ def _protected_id(frame: pl.DataFrame, column: str, pseudo: Pseudonymizer) -> pl
 
     def protect(value: str) -> str:
         if privacy.has_personal_data(value):
-            return pseudo.keys_for([value])[0] or value
+            return pseudo.key_column(pl.Series([value], dtype=pl.String)).item() or value
         return value
 
     return _replace_distinct(frame, column, TEXT_PREFILTER, protect).alias(column)
