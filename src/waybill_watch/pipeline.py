@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from waybill_watch.config import PROJECT_ROOT, build_db_path
+from waybill_watch.config import PROJECT_ROOT, bronze_dir, build_db_path
 from waybill_watch.dbt_runner import run_dbt
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.faultpoints import pause_if_requested
@@ -113,10 +113,13 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
             pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
 
     args = build_args(warehouse_dir)
+    enforcement_bronze = enforcement_bronze_digest(warehouse_dir)
     # A build that stops half-way (a failed test, a kill) leaves the incremental state of some models
     # ahead of others: without the fingerprint, the next run rebuilds everything from bronze.
     _fingerprint_file(warehouse_dir).unlink(missing_ok=True)
+    _enforcement_bronze_file(warehouse_dir).unlink(missing_ok=True)
     run_dbt(args, warehouse_dir, callbacks=[on_event])
+    _enforcement_bronze_file(warehouse_dir).write_text(enforcement_bronze)
     _fingerprint_file(warehouse_dir).write_text(project_fingerprint())
     progress.update(step, total=finished, completed=finished)
     return finished
@@ -142,6 +145,33 @@ def _fingerprint_file(warehouse_dir: Path) -> Path:
     return warehouse_dir / "build" / "project_fingerprint.txt"
 
 
+# The models tagged `enforcement_feeds` (dbt_project.yml) read only these bronze tables, seeds and
+# the append-only text dictionaries, whose rows never change once written: when none of these
+# tables' files changed since the last successful build, their output cannot have changed either.
+ENFORCEMENT_BRONZE_TABLES = ("cases", "incidents")
+ENFORCEMENT_TAG = "enforcement_feeds"
+
+
+def enforcement_bronze_digest(warehouse_dir: Path) -> str:
+    """SHA-256 over the names, sizes and modification times of the cases' and incidents' bronze files."""
+    digest = hashlib.sha256()
+    for table in ENFORCEMENT_BRONZE_TABLES:
+        folder = bronze_dir(warehouse_dir) / table
+        for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+            stat = path.stat()
+            digest.update(f"{table}/{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _enforcement_bronze_file(warehouse_dir: Path) -> Path:
+    return warehouse_dir / "build" / "enforcement_bronze.txt"
+
+
+def _enforcement_bronze_unchanged(warehouse_dir: Path) -> bool:
+    recorded = _enforcement_bronze_file(warehouse_dir)
+    return recorded.exists() and recorded.read_text() == enforcement_bronze_digest(warehouse_dir)
+
+
 def build_args(warehouse_dir: Path) -> list[str]:
     """The daily `dbt build`: models, seeds and data tests, incremental on the build database.
 
@@ -152,7 +182,10 @@ def build_args(warehouse_dir: Path) -> list[str]:
     was recorded, or there is no build database yet), the build is a `--full-refresh`. Otherwise
     the seeds, and the models built from seeds alone (tag `seed_only`, the reference dimensions),
     are as the last build left them: they and their own tests are left out, as most of a daily
-    run is dbt's per-node overhead.
+    run is dbt's per-node overhead. Likewise the models tagged `enforcement_feeds` (cases and
+    incidents: staging, normalization, de-duplication, fct_cases, fct_incidents and their marts) are
+    left out, with their tests, when no bronze file of cases or incidents changed since the last
+    successful build: a day's crawl cannot change them (ENFORCEMENT_BRONZE_TABLES says why).
     A full build also leaves out the tests tagged `crawl_batch`: they check the rows of the load
     batch in the views stg_crawl__observations and int_observations_enriched, which on a full build
     is every bronze row, re-derived per test (~8 min at 100M rows); int_observations_deduplicated's
@@ -168,7 +201,10 @@ def build_args(warehouse_dir: Path) -> list[str]:
         # cautious: a test is left out only when all the nodes it reads are (the relationships
         # tests from the data models to the dimensions still run); dbt's default leaves out a test
         # when any of them is
-        args += ["--exclude", "resource_type:seed", "tag:seed_only", "--indirect-selection", "cautious"]
+        excluded = ["resource_type:seed", "tag:seed_only"]
+        if _enforcement_bronze_unchanged(warehouse_dir):
+            excluded.append(f"tag:{ENFORCEMENT_TAG}")
+        args += ["--exclude", *excluded, "--indirect-selection", "cautious"]
     else:
         args += ["--full-refresh", "--exclude", "tag:crawl_batch"]
     return args

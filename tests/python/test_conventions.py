@@ -144,6 +144,44 @@ def test_seed_only_tag_marks_the_models_built_from_seeds_alone(models: dict[str,
     assert tagged == from_seeds_alone
 
 
+# The text dictionaries shared by the crawl and the enforcement feeds: append-only, so a row, once
+# written, never changes, and new crawl texts cannot change what a case or incident maps to.
+APPEND_ONLY_DICTIONARIES = {"int_location_texts_normalized", "int_carrier_texts_normalized"}
+
+
+def test_enforcement_feeds_tag_marks_the_models_only_cases_and_incidents_change(
+    manifest: dict, models: dict[str, dict]
+):
+    # a daily run leaves the `enforcement_feeds` models out when no bronze file of cases or incidents
+    # changed (pipeline.build_args): a model that reads the crawl (other than through the append-only
+    # dictionaries) must not carry the tag, or a crawl-only day would leave it stale
+    for name in APPEND_ONLY_DICTIONARIES:
+        config = models[name]["config"]
+        assert (config["materialized"], config["incremental_strategy"]) == ("incremental", "append"), name
+    by_id = {node["unique_id"]: name for name, node in models.items()}
+    fixed = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "seed"}
+    fixed |= {uid for uid, name in by_id.items() if "seed_only" in models[name]["tags"]}
+    fixed |= {uid for uid, name in by_id.items() if name in APPEND_ONLY_DICTIONARIES}
+    fixed |= {
+        uid for uid, source in manifest["sources"].items() if source["source_name"] in ("cases", "incidents")
+    }
+    # the largest set of models that read only `fixed` and one another
+    only_enforcement = set(by_id) - fixed
+    while True:
+        allowed = fixed | only_enforcement
+        reading_more = {
+            uid
+            for uid in only_enforcement
+            if any(parent not in allowed for parent in manifest["nodes"][uid]["depends_on"]["nodes"])
+        }
+        if not reading_more:
+            break
+        only_enforcement -= reading_more
+    tagged = {name for name, node in models.items() if "enforcement_feeds" in node["tags"]}
+    assert tagged == {by_id[uid] for uid in only_enforcement}
+    assert {"fct_cases", "fct_incidents", "stg_cases__cases", "mart_incidents_quarterly"} <= tagged
+
+
 def test_source_only_in_staging(models: dict[str, dict]):
     offenders = [
         name for name, node in models.items() if node["sources"] and folder_parts(node)[1] != "staging"

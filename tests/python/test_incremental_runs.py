@@ -21,7 +21,13 @@ import polars as pl
 import pytest
 
 from waybill_watch.config import analyst_db_path, build_db_path
-from waybill_watch.pipeline import build_and_publish, build_args, project_fingerprint, run_pipeline
+from waybill_watch.pipeline import (
+    build_and_publish,
+    build_args,
+    enforcement_bronze_digest,
+    project_fingerprint,
+    run_pipeline,
+)
 
 # Columns of the audit table that name the run, not the data: an incremental history has other
 # run ids and ingest times than a single full run.
@@ -145,12 +151,19 @@ def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
     models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
     seed_only = {uid for uid, node in models.items() if "seed_only" in node["tags"]}
     assert len(seed_only) == 6  # the reference dimensions (test_conventions.py checks the tag)
-    assert {uid for uid in ran if uid.startswith("model.")} == set(models) - seed_only
+    # the held-out days bring crawl files only: the models of cases and incidents were left as the
+    # first run made them (test_conventions.py checks the tag; test_new_cases_on_a_daily_run_... the
+    # other way)
+    enforcement = {uid for uid, node in models.items() if "enforcement_feeds" in node["tags"]}
+    assert len(enforcement) == 12
+    assert {uid for uid in ran if uid.startswith("model.")} == set(models) - seed_only - enforcement
     tests = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
-    # a test is left out only when everything it reads is: the dimensions' own tests
+    # a test is left out only when everything it reads is: the dimensions' own tests, and those of
+    # the models of cases and incidents (with the relationships tests between the two)
     left_out = {uid for uid, node in tests.items() if "crawl_batch" not in node["tags"]} - ran
-    reference = seed_only | seeds_of(manifest)
-    assert left_out == {uid for uid, node in tests.items() if set(node["depends_on"]["nodes"]) <= reference}
+    unchanged = seed_only | seeds_of(manifest) | enforcement
+    assert left_out == {uid for uid, node in tests.items() if set(node["depends_on"]["nodes"]) <= unchanged}
+    assert any("relationships_fct_cases_region_code" in uid for uid in left_out)
     # the relationships tests from the data models to the dimensions still run
     assert any("relationships_fct_listings_region_code" in uid for uid in ran)
     # the load batch's rows are tested in the staging and enriched views (left out of a full build)
@@ -194,6 +207,30 @@ def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
     assert build_args(warehouse) == full_build
     (warehouse / "build" / "project_fingerprint.txt").write_text(project_fingerprint())
     assert build_args(warehouse) == daily
+    # the bronze of cases and incidents as the last successful build saw it: their models left out
+    leaving_out_enforcement = [*daily[:6], "tag:enforcement_feeds", *daily[6:]]
+    cases = warehouse / "bronze" / "cases"
+    cases.mkdir(parents=True)
+    (cases / "_empty.parquet").write_bytes(b"schema")
+    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    assert build_args(warehouse) == leaving_out_enforcement
+    # a crawl file changes nothing of theirs
+    (warehouse / "bronze" / "crawl_observations").mkdir(parents=True)
+    (warehouse / "bronze" / "crawl_observations" / "0123456789abcdef.parquet").write_bytes(b"rows")
+    assert build_args(warehouse) == leaving_out_enforcement
+    # a new bronze file of cases (or of incidents, or one rewritten) brings them back
+    (cases / "0123456789abcdef.parquet").write_bytes(b"rows")
+    assert build_args(warehouse) == daily
+    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    assert build_args(warehouse) == leaving_out_enforcement
+    (cases / "_empty.parquet").write_bytes(b"another schema")
+    assert build_args(warehouse) == daily
+    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    (warehouse / "bronze" / "incidents").mkdir(parents=True)
+    (warehouse / "bronze" / "incidents" / "fedcba9876543210.parquet").write_bytes(b"rows")
+    assert build_args(warehouse) == daily
+    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    assert build_args(warehouse) == leaving_out_enforcement
     (warehouse / "build" / "project_fingerprint.txt").write_text("an older project")
     assert build_args(warehouse) == full_build
 
@@ -300,6 +337,34 @@ def test_redelivered_day_changes_no_analyst_table(
             [sorted(new_paths)],
         ).fetchone()[0]
     assert loaded == 0
+
+
+def test_new_cases_on_a_daily_run_rebuild_their_models(
+    incremental_warehouse: Path, tiny_raw: Path, tmp_path: Path
+) -> None:
+    """A daily run that brings a cases file builds the `enforcement_feeds` models again (a day of
+    crawl files leaves them out: test_daily_run_leaves_seeds_as_loaded), and publishes what a full
+    build of the same bronze publishes."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(incremental_warehouse, warehouse)
+    raw = link_copy(tiny_raw, tmp_path / "raw")
+    (raw / "cases" / "late_case.csv").write_text(
+        "case_id,agency,province,city,opened_on,case_type,outcome\n"
+        "WW-TEST-0001,公安部,广东省,深圳市,2026-03-05,criminal,pending\n",
+        encoding="utf-8",
+    )
+    run_pipeline(raw, warehouse)
+    results = json.loads((warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
+    ran = {result["unique_id"] for result in results["results"]}
+    assert {"model.waybill_watch.fct_cases", "model.waybill_watch.fct_incidents"} <= ran
+    with duckdb.connect(str(analyst_db_path(warehouse)), read_only=True) as con:
+        sql = "select region_code, agency_code from fct_cases where case_id = 'WW-TEST-0001'"
+        assert con.execute(sql).fetchall() == [("440000", "MPS")]
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(warehouse, rebuilt)
+    (rebuilt / "build" / "project_fingerprint.txt").unlink()
+    build_and_publish(rebuilt)
+    assert table_differences(analyst_db_path(warehouse), analyst_db_path(rebuilt)) == {}
 
 
 def test_redelivered_bronze_rows_are_merged_not_added(incremental_warehouse: Path, tmp_path: Path) -> None:

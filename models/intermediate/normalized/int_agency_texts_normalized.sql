@@ -1,5 +1,7 @@
 {#- One row per distinct case agency text: the agency code (SPEC §4; local branches map to their
     department; unmatched → OTHER; empty → UNKNOWN; macros/normalize/ranked_terms.sql). -#}
+{{ config(tags=['enforcement_feeds']) }}
+
 with
 
 texts as (

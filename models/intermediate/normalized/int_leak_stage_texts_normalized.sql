@@ -1,5 +1,7 @@
 {#- One row per distinct incident leak-stage text: the leak stage (SPEC §4; the term seed
     leak_stage_terms; unmatched or empty → unknown; macros/normalize/ranked_terms.sql). -#}
+{{ config(tags=['enforcement_feeds']) }}
+
 with
 
 texts as (
