@@ -25,7 +25,7 @@ from landing import (
 )
 from waybill_watch import privacy
 from waybill_watch.errors import WaybillWatchError
-from waybill_watch.ingest import IngestSummary, boundary, ingest_raw
+from waybill_watch.ingest import IngestSummary, boundary, ingest_raw, validate
 from waybill_watch.ingest.boundary import Pseudonymizer
 from waybill_watch.ingest.schemas import CRAWL_SCHEMA, INCIDENTS_SCHEMA
 
@@ -459,6 +459,34 @@ def test_validation_ran_and_data_docs_written(landed: tuple[Path, Path, IngestSu
     assert all(v.evaluated >= 5 for v in summary.validations)
     text = str(summary)
     assert "rejected: cases/cases_bad.csv" in text and "data docs:" in text
+
+
+def _outcomes(summary: IngestSummary) -> list[tuple]:
+    # the batch names carry the run id
+    return sorted((v.feed, v.rows, v.files, v.success, v.evaluated, v.failed) for v in summary.validations)
+
+
+def test_validation_in_its_own_process_equals_validation_here(
+    landed: tuple[Path, Path, IngestSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that reads a few files validates in the validation process (validate.py), which
+    `validate_in_background` leaves running until wait_for_validation(); the outcomes are those of
+    the same rows validated in this process."""
+    raw, _warehouse, summary = landed
+    assert validate._process is not None  # the landed run's validation went there
+    in_background = ingest_raw(raw, tmp_path / "background", validate_in_background=True)
+    assert in_background.pending_validation is not None and not in_background.validations
+    in_background.wait_for_validation()
+    assert in_background.pending_validation is None
+    assert in_background.data_docs == tmp_path / "background" / "data_docs" / "index.html"
+    assert in_background.data_docs.exists()
+
+    prepare = validate.BronzeValidator.prepare
+    monkeypatch.setattr(validate.BronzeValidator, "prepare", lambda self, in_own_process=False: prepare(self))
+    here = ingest_raw(raw, tmp_path / "here")
+    assert here.data_docs is not None and here.data_docs.exists()
+    assert _outcomes(here) == _outcomes(in_background) == _outcomes(summary)
+    assert len(_outcomes(here)) == 4 and sum(outcome[1] for outcome in _outcomes(here)) > 10
 
 
 EXTERNAL_ASSET = re.compile(

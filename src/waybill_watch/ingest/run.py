@@ -95,6 +95,15 @@ class IngestSummary:
     validations: list[ValidationOutcome] = field(default_factory=list)
     orphans_removed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # the validation of `ingest_raw(..., validate_in_background=True)`, until wait_for_validation()
+    pending_validation: Future | None = field(default=None, repr=False)
+
+    def wait_for_validation(self) -> None:
+        """Wait for the validation left running by ingest_raw; its Data Docs and outcomes are then
+        in the summary, and an error it raised is raised here."""
+        if self.pending_validation is not None:
+            pending, self.pending_validation = self.pending_validation, None
+            self.data_docs, self.validations = pending.result()
 
     def total(self, column: str, feed: str | None = None) -> int:
         return sum(r[column] for r in self.audit_rows if feed is None or r["feed"] == feed)
@@ -319,6 +328,11 @@ def file_groups(files: list[LandedFile]) -> list[list[LandedFile]]:
     return groups
 
 
+def reads_in_processes(groups: list[list[LandedFile]], workers: int) -> bool:
+    """Whether `process_in_order` reads in worker processes (many files), not in this one."""
+    return workers >= 2 and len(groups) >= 2 and sum(map(len, groups)) >= PARALLEL_MIN_FILES
+
+
 def process_in_order(
     groups: list[list[LandedFile]],
     key: bytes,
@@ -334,7 +348,7 @@ def process_in_order(
     if workers < 2 or len(groups) < 2:
         yield from (process_group(g[0].feed, g, key) for g in groups)
         return
-    if sum(map(len, groups)) < PARALLEL_MIN_FILES:
+    if not reads_in_processes(groups, workers):
         # A worker process costs its start and imports (~1 s) before its first file; a thread
         # does not, and gunzip, parsing and hashing release the GIL (ISA-L, zlib, polars, numpy).
         with ThreadPoolExecutor(max_workers=workers) as threads:
@@ -583,8 +597,14 @@ class _Run:
         return repeated | in_bronze
 
 
-def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> IngestSummary:
-    """Ingest every file landed under RAW not yet in bronze (SPEC §3, docs/bronze.md)."""
+def ingest_raw(
+    raw_dir: Path, warehouse_dir: Path, strict: bool = False, validate_in_background: bool = False
+) -> IngestSummary:
+    """Ingest every file landed under RAW not yet in bronze (SPEC §3, docs/bronze.md).
+
+    The GX validation of the run's bronze rows gates nothing (its outcomes are reported): with
+    `validate_in_background` it may still be running when this returns (in the validation process,
+    validate.py), and the caller collects it with `summary.wait_for_validation()`."""
     key = privacy.pseudonym_key(strict)
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -620,13 +640,14 @@ def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Inge
         if landed.content_hash not in hashes_to_read:
             hashes_to_read.add(landed.content_hash)
             to_read.append(landed)
-    if to_read:
-        run.validator.prepare()
     groups = file_groups(to_read)
+    workers = read_workers()
+    if to_read:
+        run.validator.prepare(in_own_process=not reads_in_processes(groups, workers))
     spill_dir = Path(warehouse_dir) / "tmp" / f"ingest-{run.run_id}"
     for group, result in zip(
         groups,
-        process_in_order(groups, key, read_workers(), spill_dir, run.validator.threshold.get),
+        process_in_order(groups, key, workers, spill_dir, run.validator.threshold.get),
         strict=True,
     ):
         for landed, first in zip(group, run.ingest_group(group, result), strict=True):
@@ -647,8 +668,9 @@ def ingest_raw(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Inge
         QUARANTINE_TABLE, run.run_id, pl.DataFrame(run.quarantine_rows, schema=QUARANTINE_SCHEMA)
     )
     summary.restricted_path = store.keep_restricted(run.run_id, run.restricted)
-    summary.data_docs = run.validator.finish()
-    summary.validations = run.validator.outcomes
+    summary.pending_validation = run.validator.finish()
+    if not validate_in_background:
+        summary.wait_for_validation()
     summary.audit_rows = run.audit_rows
     summary.seconds = time.perf_counter() - began
     return summary
