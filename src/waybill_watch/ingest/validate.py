@@ -16,8 +16,8 @@ Docs are written as static HTML under WAREHOUSE/data_docs/, then made self-conta
 Where GX runs: a run that reads its files in threads (a daily delivery) validates in a process of
 its own, started as the run begins reading, so that importing GX (~3 s of Python, holding the GIL)
 neither competes with the reading threads nor precedes dbt; `waybill-watch run` collects the result
-before publish (100M daily run: ingest 8.3 -> ~5.5 s). A run that reads in worker processes (a full
-load) validates in this process, as a process more would add ~250 MB to the run's peak memory.
+before publish (100M daily run: ingest 7.9-8.8 -> 6.7 s). A run that reads in worker processes (a
+full load) validates in this process, as a process more would add ~250 MB to the run's peak memory.
 """
 
 from __future__ import annotations
