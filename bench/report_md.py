@@ -10,6 +10,7 @@ ROWS = (
     ("full_run", "(a) full `waybill-watch run`"),
     ("full_run_build", "(a′) the same on bronze already ingested: dbt build + publish"),
     ("incremental_run", "(b) incremental run, +1 day"),
+    ("next_incremental_run", "(b2) incremental run, the next day (after (b))"),
     ("duckdb_baseline", "(c) DuckDB SQL baseline"),
     ("polars_baseline", "(d) polars baseline"),
     ("pandas_baseline", "(e) pandas baseline"),
@@ -58,13 +59,14 @@ def _size_section(label: str, f: dict) -> list[str]:
     for key, title in ROWS:
         if (f.get(key) or {}).get("note"):
             lines += ["", f"{title.split(')')[0]}): {f[key]['note']}"]
-    added = f.get("added_day", {})
-    if added:
-        lines += [
-            "",
-            f"The added day: {added['day']}, {added['rows']:,} observations in {len(added['files'])} files.",
-        ]
-    for key in ("full_run", "incremental_run"):
+    for key, name in (("added_day", "The added day"), ("next_added_day", "The next day")):
+        added = f.get(key, {})
+        if added:
+            lines += [
+                "",
+                f"{name}: {added['day']}, {added['rows']:,} observations in {len(added['files'])} files.",
+            ]
+    for key in ("full_run", "incremental_run", "next_incremental_run"):
         profile = f.get(key, {}).get("profile", {})
         if not profile:
             continue
@@ -114,10 +116,13 @@ def _targets(sizes: dict) -> list[str]:
                 f"{'yes' if peak < 4 * GIB else 'no'} |"
             )
     if big.get("incremental_run"):
-        inc = big["incremental_run"]["wall_s"]
+        # met only if every daily run measured is under 20 s
+        runs = [big[key]["wall_s"] for key in ("incremental_run", "next_incremental_run") if big.get(key)]
+        measured = f"{runs[0]:,.1f} s" + (f" (the next day: {runs[1]:,.1f} s)" if len(runs) > 1 else "")
+        over = sorted({f"{wall - 20:,.0f}" for wall in runs if wall >= 20}, key=float)
         lines.append(
-            f"| incremental daily run at 100M < 20 s | {inc:,.1f} s | "
-            f"{'yes' if inc < 20 else f'no, by {inc - 20:,.0f} s'} |"
+            f"| incremental daily run at 100M < 20 s | {measured} | "
+            f"{'yes' if max(runs) < 20 else f'no, by {chr(8211).join(over)} s'} |"
         )
     mid = sizes.get("10M", {})
     if mid.get("full_run") and mid.get("polars_baseline"):
