@@ -231,9 +231,9 @@ def _bench_pipeline(label: str, raw: Path, work: Path, rows: int, figures: dict)
 
 # (b) and (b2): the first daily run after the full run, then the next day's. The first days read a
 # build database the full run has just written (tens of GB at 100M) and were slower than later ones:
-# at 100M (session 18) the first took 36.1 / 37.9 s, the next day's 33.5 s, later days 31.1-31.3 s
-# (the close of dbt's connection, a checkpoint, took 3-4 s in (b) and (b2)); a daily schedule runs
-# the later kind, and (b2) is the nearer measure of it.
+# at 100M (session 18) the first took 36.1 / 37.9 s, the next day's 33.5 s, the days after 32.3-33.6
+# s (the close of dbt's connection, a checkpoint, took 3-4 s in each); a daily schedule runs the
+# later kind, and (b2) is the nearer measure of it.
 ADDED_DAYS = (("(b)", "incremental_run", "added_day"), ("(b2)", "next_incremental_run", "next_added_day"))
 
 
