@@ -125,13 +125,15 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
             pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
 
     args = build_args(warehouse_dir)
-    enforcement_bronze = enforcement_bronze_digest(warehouse_dir)
+    feed_digests = {tag: feed_bronze_digest(warehouse_dir, tag) for tag in FEED_TAGS}
     # A build that stops half-way (a failed test, a kill) leaves the incremental state of some models
     # ahead of others: without the fingerprint, the next run rebuilds everything from bronze.
     _fingerprint_file(warehouse_dir).unlink(missing_ok=True)
-    _enforcement_bronze_file(warehouse_dir).unlink(missing_ok=True)
+    for tag in FEED_TAGS:
+        _feed_bronze_file(warehouse_dir, tag).unlink(missing_ok=True)
     run_dbt(args, warehouse_dir, callbacks=[on_event])
-    _enforcement_bronze_file(warehouse_dir).write_text(enforcement_bronze)
+    for tag, digest in feed_digests.items():
+        _feed_bronze_file(warehouse_dir, tag).write_text(digest)
     _fingerprint_file(warehouse_dir).write_text(project_fingerprint())
     progress.update(step, total=finished, completed=finished)
     return finished
@@ -157,17 +159,19 @@ def _fingerprint_file(warehouse_dir: Path) -> Path:
     return warehouse_dir / "build" / "project_fingerprint.txt"
 
 
-# The models tagged `enforcement_feeds` (dbt_project.yml) read only these bronze tables, seeds and
-# the append-only text dictionaries, whose rows never change once written: when none of these
-# tables' files changed since the last successful build, their output cannot have changed either.
-ENFORCEMENT_BRONZE_TABLES = ("cases", "incidents")
-ENFORCEMENT_TAG = "enforcement_feeds"
+# Feeds whose models a daily build leaves out when none of their bronze files changed since the last
+# successful build: tag (dbt_project.yml) → the bronze tables its models read. Besides those tables
+# the tagged models read only seeds and the append-only text dictionaries, whose rows never change
+# once written (tests/python/test_conventions.py checks both tags), so unchanged bronze means
+# unchanged output: the cases and incidents (`enforcement_feeds`), and the register of sites
+# (`sites_feed`: its staging and int_sites_registered).
+FEED_TAGS = {"enforcement_feeds": ("cases", "incidents"), "sites_feed": ("sites",)}
 
 
-def enforcement_bronze_digest(warehouse_dir: Path) -> str:
-    """SHA-256 over the names, sizes and modification times of the cases' and incidents' bronze files."""
+def feed_bronze_digest(warehouse_dir: Path, tag: str) -> str:
+    """SHA-256 over the names, sizes and modification times of the bronze files of `tag`'s feeds."""
     digest = hashlib.sha256()
-    for table in ENFORCEMENT_BRONZE_TABLES:
+    for table in FEED_TAGS[tag]:
         folder = bronze_dir(warehouse_dir) / table
         for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
             stat = path.stat()
@@ -175,13 +179,13 @@ def enforcement_bronze_digest(warehouse_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _enforcement_bronze_file(warehouse_dir: Path) -> Path:
-    return warehouse_dir / "build" / "enforcement_bronze.txt"
+def _feed_bronze_file(warehouse_dir: Path, tag: str) -> Path:
+    return warehouse_dir / "build" / f"{tag}_bronze.txt"
 
 
-def _enforcement_bronze_unchanged(warehouse_dir: Path) -> bool:
-    recorded = _enforcement_bronze_file(warehouse_dir)
-    return recorded.exists() and recorded.read_text() == enforcement_bronze_digest(warehouse_dir)
+def _feed_bronze_unchanged(warehouse_dir: Path, tag: str) -> bool:
+    recorded = _feed_bronze_file(warehouse_dir, tag)
+    return recorded.exists() and recorded.read_text() == feed_bronze_digest(warehouse_dir, tag)
 
 
 def build_args(warehouse_dir: Path) -> list[str]:
@@ -194,10 +198,10 @@ def build_args(warehouse_dir: Path) -> list[str]:
     was recorded, or there is no build database yet), the build is a `--full-refresh`. Otherwise
     the seeds, and the models built from seeds alone (tag `seed_only`, the reference dimensions),
     are as the last build left them: they and their own tests are left out, as most of a daily
-    run is dbt's per-node overhead. Likewise the models tagged `enforcement_feeds` (cases and
-    incidents: staging, normalization, de-duplication, fct_cases, fct_incidents and their marts) are
-    left out, with their tests, when no bronze file of cases or incidents changed since the last
-    successful build: a day's crawl cannot change them (ENFORCEMENT_BRONZE_TABLES says why).
+    run is dbt's per-node overhead. Likewise the models of a feed tag (FEED_TAGS: `enforcement_feeds`,
+    the cases and incidents: staging, normalization, de-duplication, fct_cases, fct_incidents and
+    their marts; `sites_feed`, the register of sites) are left out, with their tests, when no bronze
+    file of those feeds changed since the last successful build: a day's crawl cannot change them.
     A full build also leaves out the tests tagged `crawl_batch`: they check the rows of the load
     batch in the views stg_crawl__observations and int_observations_enriched, which on a full build
     is every bronze row, re-derived per test (~8 min at 100M rows); int_observations_deduplicated's
@@ -214,8 +218,7 @@ def build_args(warehouse_dir: Path) -> list[str]:
         # tests from the data models to the dimensions still run); dbt's default leaves out a test
         # when any of them is
         excluded = ["resource_type:seed", "tag:seed_only"]
-        if _enforcement_bronze_unchanged(warehouse_dir):
-            excluded.append(f"tag:{ENFORCEMENT_TAG}")
+        excluded += [f"tag:{tag}" for tag in FEED_TAGS if _feed_bronze_unchanged(warehouse_dir, tag)]
         args += ["--exclude", *excluded, "--indirect-selection", "cautious"]
     else:
         args += ["--full-refresh", "--exclude", "tag:crawl_batch"]

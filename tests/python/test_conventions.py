@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from waybill_watch.config import build_db_path
+from waybill_watch.pipeline import FEED_TAGS
 
 MART_PREFIXES = ("fct_", "dim_", "mart_", "audit_")
 
@@ -149,12 +150,20 @@ def test_seed_only_tag_marks_the_models_built_from_seeds_alone(models: dict[str,
 APPEND_ONLY_DICTIONARIES = {"int_location_texts_normalized", "int_carrier_texts_normalized"}
 
 
-def test_enforcement_feeds_tag_marks_the_models_only_cases_and_incidents_change(
-    manifest: dict, models: dict[str, dict]
-):
-    # a daily run leaves the `enforcement_feeds` models out when no bronze file of cases or incidents
-    # changed (pipeline.build_args): a model that reads the crawl (other than through the append-only
+# A feed tag (pipeline.FEED_TAGS) → the sources its models read, and models it must hold.
+FEED_TAG_SOURCES = {
+    "enforcement_feeds": (("cases", "incidents"), {"fct_cases", "fct_incidents", "stg_cases__cases"}),
+    "sites_feed": (("sites",), {"stg_sites__sites", "int_sites_registered"}),
+}
+
+
+@pytest.mark.parametrize("tag", sorted(FEED_TAG_SOURCES))
+def test_feed_tag_marks_the_models_only_its_feeds_change(tag: str, manifest: dict, models: dict[str, dict]):
+    # a daily run leaves a feed tag's models out when no bronze file of its feeds changed
+    # (pipeline.build_args): a model that reads the crawl (other than through the append-only
     # dictionaries) must not carry the tag, or a crawl-only day would leave it stale
+    sources, expected = FEED_TAG_SOURCES[tag]
+    assert FEED_TAGS[tag] == sources  # bronze tables are named after their sources
     for name in APPEND_ONLY_DICTIONARIES:
         config = models[name]["config"]
         assert (config["materialized"], config["incremental_strategy"]) == ("incremental", "append"), name
@@ -162,24 +171,22 @@ def test_enforcement_feeds_tag_marks_the_models_only_cases_and_incidents_change(
     fixed = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "seed"}
     fixed |= {uid for uid, name in by_id.items() if "seed_only" in models[name]["tags"]}
     fixed |= {uid for uid, name in by_id.items() if name in APPEND_ONLY_DICTIONARIES}
-    fixed |= {
-        uid for uid, source in manifest["sources"].items() if source["source_name"] in ("cases", "incidents")
-    }
+    fixed |= {uid for uid, source in manifest["sources"].items() if source["source_name"] in sources}
     # the largest set of models that read only `fixed` and one another
-    only_enforcement = set(by_id) - fixed
+    only_these_feeds = set(by_id) - fixed
     while True:
-        allowed = fixed | only_enforcement
+        allowed = fixed | only_these_feeds
         reading_more = {
             uid
-            for uid in only_enforcement
+            for uid in only_these_feeds
             if any(parent not in allowed for parent in manifest["nodes"][uid]["depends_on"]["nodes"])
         }
         if not reading_more:
             break
-        only_enforcement -= reading_more
-    tagged = {name for name, node in models.items() if "enforcement_feeds" in node["tags"]}
-    assert tagged == {by_id[uid] for uid in only_enforcement}
-    assert {"fct_cases", "fct_incidents", "stg_cases__cases", "mart_incidents_quarterly"} <= tagged
+        only_these_feeds -= reading_more
+    tagged = {name for name, node in models.items() if tag in node["tags"]}
+    assert tagged == {by_id[uid] for uid in only_these_feeds}
+    assert expected <= tagged
 
 
 def test_source_only_in_staging(models: dict[str, dict]):

@@ -24,7 +24,7 @@ from waybill_watch.config import analyst_db_path, build_db_path
 from waybill_watch.pipeline import (
     build_and_publish,
     build_args,
-    enforcement_bronze_digest,
+    feed_bronze_digest,
     project_fingerprint,
     run_pipeline,
 )
@@ -156,12 +156,15 @@ def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
     # other way)
     enforcement = {uid for uid, node in models.items() if "enforcement_feeds" in node["tags"]}
     assert len(enforcement) == 12
-    assert {uid for uid in ran if uid.startswith("model.")} == set(models) - seed_only - enforcement
+    # nor a new version of sites.csv: the register's models too
+    sites = {uid for uid, node in models.items() if "sites_feed" in node["tags"]}
+    assert len(sites) == 2
+    assert {uid for uid in ran if uid.startswith("model.")} == set(models) - seed_only - enforcement - sites
     tests = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
     # a test is left out only when everything it reads is: the dimensions' own tests, and those of
     # the models of cases and incidents (with the relationships tests between the two)
     left_out = {uid for uid, node in tests.items() if "crawl_batch" not in node["tags"]} - ran
-    unchanged = seed_only | seeds_of(manifest) | enforcement
+    unchanged = seed_only | seeds_of(manifest) | enforcement | sites
     assert left_out == {uid for uid, node in tests.items() if set(node["depends_on"]["nodes"]) <= unchanged}
     assert any("relationships_fct_cases_region_code" in uid for uid in left_out)
     # the relationships tests from the data models to the dimensions still run
@@ -209,10 +212,14 @@ def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
     assert build_args(warehouse) == daily
     # the bronze of cases and incidents as the last successful build saw it: their models left out
     leaving_out_enforcement = [*daily[:6], "tag:enforcement_feeds", *daily[6:]]
+
+    def record(tag: str) -> None:
+        (warehouse / "build" / f"{tag}_bronze.txt").write_text(feed_bronze_digest(warehouse, tag))
+
     cases = warehouse / "bronze" / "cases"
     cases.mkdir(parents=True)
     (cases / "_empty.parquet").write_bytes(b"schema")
-    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    record("enforcement_feeds")
     assert build_args(warehouse) == leaving_out_enforcement
     # a crawl file changes nothing of theirs
     (warehouse / "bronze" / "crawl_observations").mkdir(parents=True)
@@ -221,16 +228,29 @@ def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
     # a new bronze file of cases (or of incidents, or one rewritten) brings them back
     (cases / "0123456789abcdef.parquet").write_bytes(b"rows")
     assert build_args(warehouse) == daily
-    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    record("enforcement_feeds")
     assert build_args(warehouse) == leaving_out_enforcement
     (cases / "_empty.parquet").write_bytes(b"another schema")
     assert build_args(warehouse) == daily
-    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    record("enforcement_feeds")
     (warehouse / "bronze" / "incidents").mkdir(parents=True)
     (warehouse / "bronze" / "incidents" / "fedcba9876543210.parquet").write_bytes(b"rows")
     assert build_args(warehouse) == daily
-    (warehouse / "build" / "enforcement_bronze.txt").write_text(enforcement_bronze_digest(warehouse))
+    record("enforcement_feeds")
     assert build_args(warehouse) == leaving_out_enforcement
+    # the register of sites likewise, on its own: a new version of sites.csv brings its models back
+    leaving_out_both = [*daily[:6], "tag:enforcement_feeds", "tag:sites_feed", *daily[6:]]
+    (warehouse / "bronze" / "sites").mkdir(parents=True)
+    (warehouse / "bronze" / "sites" / "00aa00aa00aa00aa.parquet").write_bytes(b"rows")
+    record("sites_feed")
+    assert build_args(warehouse) == leaving_out_both
+    (warehouse / "bronze" / "sites" / "11bb11bb11bb11bb.parquet").write_bytes(b"rows")
+    assert build_args(warehouse) == leaving_out_enforcement
+    (cases / "fedcba9876543210.parquet").write_bytes(b"rows")
+    assert build_args(warehouse) == daily
+    record("enforcement_feeds")
+    record("sites_feed")
+    assert build_args(warehouse) == leaving_out_both
     (warehouse / "build" / "project_fingerprint.txt").write_text("an older project")
     assert build_args(warehouse) == full_build
 
@@ -339,12 +359,13 @@ def test_redelivered_day_changes_no_analyst_table(
     assert loaded == 0
 
 
-def test_new_cases_on_a_daily_run_rebuild_their_models(
+def test_new_cases_and_sites_on_a_daily_run_rebuild_their_models(
     incremental_warehouse: Path, tiny_raw: Path, tmp_path: Path
 ) -> None:
-    """A daily run that brings a cases file builds the `enforcement_feeds` models again (a day of
-    crawl files leaves them out: test_daily_run_leaves_seeds_as_loaded), and publishes what a full
-    build of the same bronze publishes."""
+    """A daily run that brings a cases file and a new version of sites.csv builds the models of their
+    feed tags again (`enforcement_feeds`, `sites_feed`; a day of crawl files leaves them out:
+    test_daily_run_leaves_seeds_as_loaded), and publishes what a full build of the same bronze
+    publishes."""
     warehouse = tmp_path / "warehouse"
     shutil.copytree(incremental_warehouse, warehouse)
     raw = link_copy(tiny_raw, tmp_path / "raw")
@@ -353,13 +374,19 @@ def test_new_cases_on_a_daily_run_rebuild_their_models(
         "WW-TEST-0001,公安部,广东省,深圳市,2026-03-05,criminal,pending\n",
         encoding="utf-8",
     )
+    sites = (raw / "sites.csv").read_text(encoding="utf-8")
+    (raw / "sites.csv").unlink()  # a hard link to tiny_raw's file: a new file, not a write through it
+    (raw / "sites.csv").write_text(sites + "waybill-test.example,forum,测试论坛\n", encoding="utf-8")
     run_pipeline(raw, warehouse)
     results = json.loads((warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
     ran = {result["unique_id"] for result in results["results"]}
     assert {"model.waybill_watch.fct_cases", "model.waybill_watch.fct_incidents"} <= ran
+    assert "model.waybill_watch.int_sites_registered" in ran
     with duckdb.connect(str(analyst_db_path(warehouse)), read_only=True) as con:
         sql = "select region_code, agency_code from fct_cases where case_id = 'WW-TEST-0001'"
         assert con.execute(sql).fetchall() == [("440000", "MPS")]
+        sql = "select channel, registered_in from dim_sites where site = 'waybill-test.example'"
+        assert con.execute(sql).fetchall() == [("forum", "raw_sites")]
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(warehouse, rebuilt)
     (rebuilt / "build" / "project_fingerprint.txt").unlink()

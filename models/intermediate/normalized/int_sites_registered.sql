@@ -1,6 +1,8 @@
 {#- Every registered site with its channel (SPEC §3.4, §4): the project's seed sites.csv,
     extended and overridden by RAW/sites.csv (bronze sites; the latest landed version of each
     site wins: greatest file_mtime, then file_path, then line). -#}
+{{ config(tags=['sites_feed']) }}
+
 with
 
 seed_sites as (
