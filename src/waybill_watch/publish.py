@@ -202,16 +202,30 @@ def _write_exports(new_db: Path, exports_dir: Path, tables: dict[str, int]) -> N
         for name in tables:
             parquet_path = exports_dir / f"{name}.parquet"
             con.execute(f"copy main.\"{name}\" to '{_sql_literal(parquet_path)}' (format parquet)")
-            plain_csv = exports_dir / f".{name}.csv.tmp"
-            con.execute(f"copy main.\"{name}\" to '{_sql_literal(plain_csv)}' (format csv, header true)")
-            _prepend_bom(plain_csv, exports_dir / f"{name}.csv")
+            csv_path = exports_dir / f"{name}.csv"
+            rows = _with_bom_in_header(con, name)
+            con.execute(f"copy ({rows}) to '{_sql_literal(csv_path)}' (format csv, header true)")
 
 
-def _prepend_bom(source: Path, target: Path) -> None:
-    with source.open("rb") as src, target.open("wb") as dst:
-        dst.write(UTF8_BOM)
-        shutil.copyfileobj(src, dst, length=1 << 20)
-    source.unlink()
+def _with_bom_in_header(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """A select of the table's rows whose first column is named with a leading U+FEFF: the CSV's
+    header then starts with the UTF-8 BOM, written by DuckDB in one pass (prepending it afterwards
+    rewrote fct_listings' 320 MB at 100M observations)."""
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ?"
+            " order by column_index",
+            [name],
+        ).fetchall()
+    ]
+    first, *rest = (_quoted(column) for column in columns)
+    bom_first = _quoted(UTF8_BOM.decode("utf-8") + columns[0])
+    return f"select {', '.join([f'{first} as {bom_first}', *rest])} from main.{_quoted(name)}"
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _swap_in(new_db: Path, new_exports: Path, warehouse_dir: Path) -> None:
