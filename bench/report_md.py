@@ -33,6 +33,16 @@ def _status(m: dict) -> str:
     return "ok" if m.get("exit_code") == 0 else f"failed (exit {m.get('exit_code')})"
 
 
+def _speed_text(speed: dict | None) -> str:
+    """The machine's speed reference (bench/run.py machine_speed), when the run measured it."""
+    if not speed:
+        return ""
+    return (
+        f"; speed reference: a 10M-step Python loop {speed['python_loop_10M_s']:.2f} s, a DuckDB hash sum"
+        f" over 200M rows {speed['duckdb_hash_sum_200M_s']:.2f} s"
+    )
+
+
 def _size_section(label: str, f: dict) -> list[str]:
     host = f.get("machine", {})
     lines = [
@@ -41,7 +51,8 @@ def _size_section(label: str, f: dict) -> list[str]:
         f"Measured {f.get('started_at', '?')} → {f.get('finished_at', '?')} on {host.get('platform', '?')}, "
         f"{host.get('cores', '?')} cores, {host.get('memory_gib', '?')} GiB, "
         f"Python {host.get('python', '?')}, "
-        f"commit {host.get('commit', '?')}; load average at start {host.get('load_average_at_start', '?')}.",
+        f"commit {host.get('commit', '?')}; load average at start {host.get('load_average_at_start', '?')}"
+        f"{_speed_text(host.get('speed'))}.",
         "",
         "| run | wall s | CPU s | peak RSS MiB | wall ÷ DuckDB baseline | status |",
         "|---|---:|---:|---:|---:|---|",

@@ -327,7 +327,29 @@ def machine() -> dict:
         "python": platform.python_version(),
         "commit": commit.stdout.strip() or None,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "speed": machine_speed(),
     }
+
+
+def machine_speed() -> dict:
+    """Seconds this machine takes for fixed work, so that figures of different runs can be set side
+    by side: the same code took 2.7× the CPU time on session 19's machine as on session 18's (the
+    daily run at 100M 94.7 s against 33.5 s), and the ratios to the baselines do not carry the
+    absolute targets (the daily run's 20 s). A pure-Python loop (dbt's own work between queries,
+    ingest's pseudonyms) and a DuckDB aggregate on two threads."""
+    import duckdb
+
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    python_s = time.perf_counter() - started
+    with duckdb.connect() as con:
+        con.execute("set threads = 2")
+        started = time.perf_counter()
+        con.execute("select sum(hash(i)) from range(200000000) as numbers(i)").fetchone()
+        duckdb_s = time.perf_counter() - started
+    return {"python_loop_10M_s": round(python_s, 2), "duckdb_hash_sum_200M_s": round(duckdb_s, 2)}
 
 
 def main() -> int:

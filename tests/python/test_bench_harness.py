@@ -128,3 +128,18 @@ def test_daily_target_reads_both_daily_runs() -> None:
     assert daily_line(19.5, 21.0).endswith("| no, by 1 s |")
     assert daily_line(19.5, 18.0).endswith("| yes |")
     assert daily_line(25.0) == "| incremental daily run at 100M < 20 s | 25.0 s | no, by 5 s |"
+
+
+def test_results_name_the_speed_of_the_machine() -> None:
+    """Each size's figures carry the machine's speed on fixed work (a Python loop, a DuckDB
+    aggregate), and results.md prints it beside the machine: absolute targets depend on it."""
+    from report_md import _speed_text
+
+    speed = run.machine_speed()
+    assert set(speed) == {"python_loop_10M_s", "duckdb_hash_sum_200M_s"}
+    assert all(0 < seconds < 120 for seconds in speed.values())
+    text = _speed_text({"python_loop_10M_s": 2.81, "duckdb_hash_sum_200M_s": 1.5})
+    assert text == (
+        "; speed reference: a 10M-step Python loop 2.81 s, a DuckDB hash sum over 200M rows 1.50 s"
+    )
+    assert _speed_text(None) == ""  # results of runs before it was measured
