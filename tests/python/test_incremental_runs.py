@@ -162,7 +162,8 @@ def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
     assert {uid for uid in ran if uid.startswith("model.")} == set(models) - seed_only - enforcement - sites
     tests = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
     # a test is left out only when everything it reads is: the dimensions' own tests, and those of
-    # the models of cases and incidents (with the relationships tests between the two)
+    # the models of cases and incidents and of the register of sites (with the relationships tests
+    # between them and the dimensions)
     left_out = {uid for uid, node in tests.items() if "crawl_batch" not in node["tags"]} - ran
     unchanged = seed_only | seeds_of(manifest) | enforcement | sites
     assert left_out == {uid for uid, node in tests.items() if set(node["depends_on"]["nodes"]) <= unchanged}
