@@ -3,7 +3,9 @@
     sees the table and would answer true). `months` ([first, end) date literals, or none): on a full
     build, only the rows fetched in those Asia/Shanghai months (and, in the `first_slice`, any row
     without a fetch instant, which no test lets through but no slice may lose); `table_only`: no row
-    (a full build's own statement, which only creates the table). A full build writes one slice of
+    (a full build's own statement, which only creates the table); `batch_rows`: a relation holding
+    the same rows' `fetched_at_utc` and `loaded_at` that is cheaper to read (staging), for a run's
+    fetch range. A full build writes one slice of
     months per statement, all in the model's post-hook (`later_deduplicated_months`; planned once by
     `full_build_slices`: the plan scans every bronze row's fetch instant, 3.7 s at 100M rows, and was
     made twice while the model's own statement wrote the first slice): the copies of a (listing,
@@ -11,7 +13,7 @@
     a slice is read from its own bronze files only (a bronze file holds about a day's fetches;
     Parquet min/max statistics skip the others), and the table is written slice by slice, in month
     order, so later scans of a month skip the others by zone maps. -#}
-{% macro deduplicated_observations(relation, incremental, months=none, first_slice=true, table_only=false) %}
+{% macro deduplicated_observations(relation, incremental, months=none, first_slice=true, table_only=false, batch_rows=none) %}
 
 {#- What the listing, period and coverage state and the warn tests downstream read, and the way
     back to the evidence: file_hash and line_no (the bronze row, whose observation_id hashes the
@@ -29,6 +31,8 @@
     took 324.8 s against 341.2 s with the text, one run each on the same bronze). The listing is
     its integer key `listing_num` likewise (macros/normalize/url.sql), not the 32-character md5
     text (2.6 of the 12.5 s a 12.65M-row slice took to copy at 100M). -#}
+{#- The new batches' rows, asked once: the watermark query reads this table's 100M `loaded_at`. -#}
+{%- set new_batch = is_new_batch() if incremental else ('false' if table_only else 'true') %}
 {%- set columns = [
     'listing_num', 'site', 'channel', 'run_id', 'crawler',
     'file_hash', 'file_path', 'file_mtime', 'line_no', 'fetched_at_utc', 'fetched_at_local', 'fetched_date_local',
@@ -48,7 +52,7 @@ new_rows as (
         cast(1 as {{ dbt.type_bigint() }}) as copies,
         loaded_at as first_loaded_at
     from {{ relation }}
-    where {{ is_new_batch() if incremental else ('false' if table_only else 'true') }}
+    where {{ new_batch }}
     {%- if months is not none %}
         and ({{ fetched_in_local_months('fetched_at_utc', months) }}{{ ' or fetched_at_utc is null' if first_slice }})
     {%- endif %}
@@ -56,7 +60,7 @@ new_rows as (
 ),
 
 {% if incremental %}
-{%- set fetch_range = batch_fetch_range(relation) %}
+{%- set fetch_range = batch_fetch_range(batch_rows or relation, new_batch) %}
 
 touched_keys as (
 
@@ -277,9 +281,9 @@ select * from final
     and {{ ts_utc }} < {{ shanghai_local_to_utc('cast(' ~ months[1] ~ ' as ' ~ dbt.type_timestamp() ~ ')') }}
 {%- endmacro %}
 
-{#- The earliest and latest fetch instant of the new load batches' rows in `relation`, as timestamp
-    literals; none when the batches have no rows. -#}
-{% macro batch_fetch_range(relation) -%}
+{#- The earliest and latest fetch instant of the rows of `relation` that `new_batch` selects (the
+    new load batches), as timestamp literals; none when the batches have no rows. -#}
+{% macro batch_fetch_range(relation, new_batch) -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
@@ -288,7 +292,7 @@ select * from final
             cast(min(fetched_at_utc) as {{ dbt.type_string() }}),
             cast(max(fetched_at_utc) as {{ dbt.type_string() }})
         from {{ relation }}
-        where {{ is_new_batch() }}
+        where {{ new_batch }}
     {%- endset -%}
     {%- set row = run_query(sql).rows[0] -%}
     {%- if row[0] is none -%}

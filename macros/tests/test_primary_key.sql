@@ -5,13 +5,31 @@
     it as the model's tested primary key, as dbt-project-evaluator takes the tests listed in its
     `primary_key_test_macros`. Column-level (`column_name`) for a single key, model-level
     (`column_names`) for a composite one. A failing test returns the offending keys with their
-    row count: a null part, or n_rows > 1. -#}
-{% test primary_key(model, column_name=none, column_names=none) %}
+    row count: a null part, or n_rows > 1.
+
+    `new_rows` (a condition; `__this_batch__` as in a test's `where`) is for the append-only text
+    dictionaries (models/intermediate/normalized/): only the keys of the rows it selects are checked,
+    against every row of the table. A row that does not match it was appended, and checked, by an
+    earlier run and is never changed, so the table's key stays unique, while a daily run no longer
+    groups every key ever seen (int_url_texts_normalized: 2.76M urls at 100M observations, 1.2 s on
+    the daily run's critical path). A full build's rows are all of its batch: every key is checked. -#}
+{% test primary_key(model, column_name=none, column_names=none, new_rows=none) %}
     {%- set key_columns = column_names if column_names else [column_name] %}
     {%- set columns_csv = key_columns | join(', ') %}
     {%- set key_hash = waybill_watch.hash64(key_columns) %}
 
 with
+
+{%- if new_rows %}
+
+new_hashes as (
+
+    select distinct {{ key_hash }} as key_hash
+    from {{ model }}
+    where {{ new_rows | replace('__this_batch__', load_batch_at()) }}
+
+),
+{%- endif %}
 
 {#- A first pass groups the rows by a 64-bit hash of the key; only the rows of a hash seen twice or
     with a null key part are grouped by the key itself. Grouping every row by the key (a
@@ -27,6 +45,9 @@ hashed as (
         count({{ column }}) as n_part_{{ loop.index }}
         {%- endfor %}
     from {{ model }}
+    {%- if new_rows %}
+    where {{ key_hash }} in (select key_hash from new_hashes)
+    {%- endif %}
     group by {{ key_hash }}
 
 ),

@@ -133,6 +133,25 @@ def test_every_model_has_a_tested_primary_key(manifest: dict, models: dict[str, 
     assert not problems, "\n".join(problems)
 
 
+def test_new_rows_key_tests_only_on_append_only_models(manifest: dict, models: dict[str, dict]):
+    # primary_key(new_rows=…) checks only the keys a run appended: sound where rows are never
+    # replaced (incremental_strategy append), wrong anywhere else; and the appended dictionaries
+    # should all use it (a daily run need not group every key ever seen)
+    with_new_rows = set()
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        if metadata.get("name") == "primary_key" and metadata.get("kwargs", {}).get("new_rows"):
+            with_new_rows.add((node.get("attached_node") or "").split(".")[-1])
+    append_only = {
+        name
+        for name, node in models.items()
+        if node["config"].get("materialized") == "incremental"
+        and node["config"].get("incremental_strategy") == "append"
+    }
+    assert len(append_only) == 8  # the seven crawl text dictionaries and the bronze file ledger
+    assert with_new_rows == append_only
+
+
 def test_seed_only_tag_marks_the_models_built_from_seeds_alone(models: dict[str, dict]):
     # a daily run leaves the `seed_only` models out (pipeline.build_args): a model that reads
     # anything but seeds must not carry the tag, or it would go stale

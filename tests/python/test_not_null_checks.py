@@ -92,6 +92,32 @@ def test_primary_key_finds_duplicated_and_null_keys(hand_warehouse: Path, build_
         assert con.sql(single).fetchall() == [(None, 1)]
 
 
+def test_primary_key_of_an_append_only_dictionary_checks_the_new_keys_against_every_row(
+    hand_warehouse: Path, build_copy: Path
+):
+    sql = compiled_test_sql(hand_warehouse, "primary_key_int_url_texts_normalized_url")
+    table = "intermediate.int_url_texts_normalized"
+    with duckdb.connect(str(build_copy)) as con:
+        assert con.sql(sql).fetchall() == []
+        batch, earliest, urls = con.execute(
+            f"select max(loaded_at), min(loaded_at), list(url order by url) from {table}"
+        ).fetchone()
+        assert batch == earliest and len(urls) >= 3  # one build: every url is this run's
+        # all but the last url become earlier runs' rows
+        con.execute(f"update {table} set loaded_at = loaded_at - interval 1 day where url <> ?", [urls[-1]])
+        assert con.sql(sql).fetchall() == []
+        # a key repeated among earlier rows was the finding of the run that appended it: this run
+        # reads only its own keys
+        con.execute(f"insert into {table} select * from {table} where url = ?", [urls[0]])
+        assert con.sql(sql).fetchall() == []
+        # this run's rows: one repeats an earlier run's key, one has none
+        con.execute(
+            f"insert into {table} select url, url_normalized, ? from {table} where url = ?", [batch, urls[1]]
+        )
+        con.execute(f"insert into {table} values (null, null, ?)", [batch])
+        assert sorted(con.sql(sql).fetchall(), key=str) == sorted([(urls[1], 2), (None, 1)], key=str)
+
+
 def test_contracted_analyst_tables_refuse_nulls(build_copy: Path):
     with duckdb.connect(str(build_copy)) as con:
         not_null = {

@@ -77,6 +77,33 @@ def test_row_counts_equal_the_build(published: Path):
     assert expected["fct_listings"] == 55  # the hand scenario's listings: not an empty copy
 
 
+def test_tables_are_copied_whole_with_key_texts_uncompressed(published: Path):
+    with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
+        con.execute(f"attach '{build_db_path(published)}' as build_db (read_only)")
+        for name in ("fct_listings", "audit_ingest_files", "mart_market_quarterly"):
+            # same columns, types and rows (in the build's order) as the build's table
+            assert con.execute(
+                "select column_name, data_type from duckdb_columns()"
+                f" where database_name = current_database() and table_name = '{name}' order by column_index"
+            ).fetchall() == con.execute(
+                "select column_name, data_type from duckdb_columns()"
+                f" where database_name = 'build_db' and table_name = '{name}' order by column_index"
+            ).fetchall()
+            assert con.execute(
+                f"select count(*) from (from main.{name} except all from build_db.marts.{name})"
+            ).fetchone()[0] == 0
+        compression = dict(
+            con.execute(
+                "select column_name, string_agg(distinct compression, ',')"
+                " from pragma_storage_info('fct_listings') where segment_type = 'VARCHAR'"
+                " group by column_name"
+            ).fetchall()
+        )
+    # pseudonyms and hashes: nothing to share, written as they are; other texts compressed
+    assert compression["seller_key"] == compression["listing_key"] == "Uncompressed"
+    assert compression["region_code"] != "Uncompressed"
+
+
 def test_definitions_travel_as_comments(published: Path):
     with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
         (column_comment,) = con.execute(

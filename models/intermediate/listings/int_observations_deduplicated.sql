@@ -30,5 +30,12 @@
 
 {%- set relation = ref('int_observations_enriched') %}
 
-{#- a full build: no row here (the post-hook writes them, slice by slice) -#}
-{{ deduplicated_observations(relation, is_incremental(), table_only=not is_incremental()) }}
+{#- a full build: no row here (the post-hook writes them, slice by slice). A run's fetch range is read
+    from staging, whose rows the enriched view holds one for one (its primary_key test): the view's
+    dictionary joins took 0.8 s of the range query at 100M observations. -#}
+{{ deduplicated_observations(
+    relation,
+    is_incremental(),
+    table_only=not is_incremental(),
+    batch_rows=ref('stg_crawl__observations'),
+) }}
