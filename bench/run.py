@@ -332,11 +332,11 @@ def machine() -> dict:
 
 
 def machine_speed() -> dict:
-    """Seconds this machine takes for fixed work, so that figures of different runs can be set side
-    by side: the same code took 2.7× the CPU time on session 19's machine as on session 18's (the
-    daily run at 100M 94.7 s against 33.5 s), and the ratios to the baselines do not carry the
-    absolute targets (the daily run's 20 s). A pure-Python loop (dbt's own work between queries,
-    ingest's pseudonyms) and a DuckDB aggregate on two threads."""
+    """Seconds this machine takes for fixed work, a hint for setting figures of different runs side
+    by side (the ratios to the baselines do not carry the absolute targets, such as the daily run's
+    20 s): a pure-Python loop (dbt's own work between queries, ingest's pseudonyms) and a DuckDB
+    aggregate on two threads. Only a hint: bench/results_notes.md (sessions 19, 20) has machines
+    it did not tell apart."""
     import duckdb
 
     started = time.perf_counter()

@@ -7,8 +7,8 @@
     (`column_names`) for a composite one. A failing test returns the offending keys with their
     row count: a null part, or n_rows > 1.
 
-    `new_rows` (a condition; `__this_batch__` as in a test's `where`) is for the append-only text
-    dictionaries (models/intermediate/normalized/): only the keys of the rows it selects are checked,
+    `new_rows` (a condition; `__this_batch__` as in a test's `where`) is for the append-only models
+    (the crawl text dictionaries, the bronze file ledger): only the keys of the rows it selects are checked,
     against every row of the table. A row that does not match it was appended, and checked, by an
     earlier run and is never changed, so the table's key stays unique, while a daily run no longer
     groups every key ever seen (int_url_texts_normalized: 2.76M urls at 100M observations, 1.2 s on
