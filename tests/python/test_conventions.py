@@ -135,7 +135,7 @@ def test_every_model_has_a_tested_primary_key(manifest: dict, models: dict[str, 
 
 def test_new_rows_key_tests_only_on_append_only_models(manifest: dict, models: dict[str, dict]):
     # primary_key(new_rows=…) checks only the keys a run appended: sound where rows are never
-    # replaced (incremental_strategy append), wrong anywhere else; and the appended dictionaries
+    # replaced (incremental_strategy append), wrong anywhere else; and the append-only models
     # should all use it (a daily run need not group every key ever seen)
     with_new_rows = set()
     for node in manifest["nodes"].values():

@@ -81,7 +81,7 @@ def test_tables_are_copied_whole_with_key_texts_uncompressed(published: Path):
     with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
         con.execute(f"attach '{build_db_path(published)}' as build_db (read_only)")
         for name in ("fct_listings", "audit_ingest_files", "mart_market_quarterly"):
-            # same columns, types and rows (in the build's order) as the build's table
+            # the build's columns and types, in its order, and its rows (the counts: the test above)
             assert con.execute(
                 "select column_name, data_type from duckdb_columns()"
                 f" where database_name = current_database() and table_name = '{name}' order by column_index"
