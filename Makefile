@@ -40,9 +40,13 @@ venv: .make/venv
 demo: .make/venv .make/system-deps
 	$(BIN)/python -m waybill_watch.demo
 
+# Each test file runs whole in one of TEST_WORKERS processes (its module fixtures are built once);
+# each worker builds its own session fixtures (tests/python/conftest.py).
+TEST_WORKERS ?= 2
+
 test: .make/venv .make/system-deps
 	$(BIN)/ruff check src tests/python bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: .make/venv
 	$(BIN)/ruff check src tests/python bench

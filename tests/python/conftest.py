@@ -1,5 +1,8 @@
 """Session fixtures shared by the test modules: one tiny generated landing zone and one
-warehouse built from it by the real pipeline (ingest → dbt build → publish)."""
+warehouse built from it by the real pipeline (ingest → dbt build → publish).
+
+`make test` runs the test files in two pytest-xdist workers; each worker builds its own session
+fixtures in its own temporary directory (nothing is shared between the two processes)."""
 
 from __future__ import annotations
 

@@ -77,21 +77,21 @@ def test_row_counts_equal_the_build(published: Path):
     assert expected["fct_listings"] == 55  # the hand scenario's listings: not an empty copy
 
 
+def columns_of(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from duckdb_columns()"
+        f" where database_name = {database} and table_name = '{table}' order by column_index"
+    ).fetchall()
+
+
 def test_tables_are_copied_whole_with_key_texts_uncompressed(published: Path):
     with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
         con.execute(f"attach '{build_db_path(published)}' as build_db (read_only)")
         for name in ("fct_listings", "audit_ingest_files", "mart_market_quarterly"):
             # the build's columns and types, in its order, and its rows (the counts: the test above)
-            assert con.execute(
-                "select column_name, data_type from duckdb_columns()"
-                f" where database_name = current_database() and table_name = '{name}' order by column_index"
-            ).fetchall() == con.execute(
-                "select column_name, data_type from duckdb_columns()"
-                f" where database_name = 'build_db' and table_name = '{name}' order by column_index"
-            ).fetchall()
-            assert con.execute(
-                f"select count(*) from (from main.{name} except all from build_db.marts.{name})"
-            ).fetchone()[0] == 0
+            assert columns_of(con, "current_database()", name) == columns_of(con, "'build_db'", name)
+            extra = f"select count(*) from (from main.{name} except all from build_db.marts.{name})"
+            assert con.execute(extra).fetchone()[0] == 0
         compression = dict(
             con.execute(
                 "select column_name, string_agg(distinct compression, ',')"
