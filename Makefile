@@ -40,13 +40,13 @@ venv: .make/venv
 demo: .make/venv .make/system-deps
 	$(BIN)/python -m waybill_watch.demo
 
-# Each test file runs whole in one of TEST_WORKERS processes (its module fixtures are built once);
-# each worker builds its own session fixtures (tests/python/conftest.py).
+# Each test file runs whole in one of TEST_WORKERS processes (its module fixtures are built once),
+# the longest files first (tests/python/conftest.py, which also shares the session fixtures).
 TEST_WORKERS ?= 2
 
 test: .make/venv .make/system-deps
 	$(BIN)/ruff check src tests/python bench
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: .make/venv
 	$(BIN)/ruff check src tests/python bench

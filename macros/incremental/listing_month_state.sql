@@ -5,8 +5,9 @@
     that gave it (`*_at`); a listing's fetch instants are unique, so the latest by that time is exact. -#}
 
 {#- The columns: `latest_groups` = (value columns, their time column, the condition on an observation);
-    `columns` = (name, aggregate over observations, aggregate over states); `stand_ins`: state
-    columns the observations hold as an integer stand-in (the seller: int_seller_keys_numbered). -#}
+    `columns` = (name, aggregate over observations, aggregate over states). The seller is its
+    integer stand-in `seller_num` (int_seller_keys_numbered) here and in every model the state
+    feeds: fct_listings alone takes the pseudonym back. -#}
 {% macro listing_month_state_spec() %}
 {%- set at = 'fetched_at_local' %}
 {#- latest values: (value columns, time column, condition on an observation) -#}
@@ -14,7 +15,7 @@
     (['region_code', 'city_code'], 'region_at', "region_code is not null and region_code <> 'unknown'"),
     (['carrier_codes'], 'carrier_codes_at', "carrier_codes is not null and carrier_codes <> 'UNKNOWN'"),
     (['freshness'], 'freshness_at', "freshness is not null and freshness <> 'unknown'"),
-    (['seller_key'], 'seller_at', 'seller_num is not null'),
+    (['seller_num'], 'seller_at', 'seller_num is not null'),
     (['records_offered'], 'records_offered_at', 'records_offered is not null'),
     (['unit_price_cny', 'is_price_outlier', 'price_text'], 'price_at', 'unit_price_cny is not null'),
     (['live_unit_price_cny'], 'live_price_at',
@@ -44,25 +45,14 @@
         bit_set_union('observed_days')),
 ] %}
 
-{%- set stand_ins = {'seller_key': 'seller_num'} %}
-
-{{ return({'at': at, 'latest_groups': latest_groups, 'live_sources': live_sources, 'columns': columns, 'stand_ins': stand_ins}) }}
+{{ return({'at': at, 'latest_groups': latest_groups, 'live_sources': live_sources, 'columns': columns}) }}
 {%- endmacro %}
 
-{#- The state of every (listing, month) of the observations in `relation`. The observations hold the
-    seller's integer stand-in (`seller_num`): the group-by takes the latest number, and the seller's
-    pseudonym is joined once per state row instead of once per observation (a full build's month
-    slice of ~12.7M observations at 100M: 8.1–9.7 s with the join per observation, 7.7–8.7 s so). -#}
+{#- The state of every (listing, month) of the observations in `relation`. -#}
 {% macro listing_month_states(relation) %}
 {%- set spec = listing_month_state_spec() %}
 {%- set at, latest_groups, live_sources, columns = spec.at, spec.latest_groups, spec.live_sources, spec.columns %}
-{%- set sources = {} %}
-{%- do sources.update(live_sources) %}
-{%- do sources.update(spec.stand_ins) %}
-    select
-        {{ listing_month_state_columns('states', replaced={'seller_key': 'sellers.seller_key'}) }}
-    from (
-    {%- call latest_values_unpacked(spec, spec.stand_ins) %}
+    {%- call latest_values_unpacked(spec) %}
     select
         listing_num,
         month_start,
@@ -70,7 +60,7 @@
         {{ from_observations }} as {{ name }},
         {%- endfor %}
         {%- for values, value_at, condition in latest_groups %}
-        {{ latest_values(values, sources, at, condition, value_at, spec.stand_ins) }},
+        {{ latest_values(values, live_sources, at, condition, value_at) }},
         max(case when {{ condition }} then {{ at }} end) as {{ value_at }},
         {%- endfor %}
         max(loaded_at) as loaded_at
@@ -85,9 +75,6 @@
     ) as observations
     group by listing_num, month_start
     {%- endcall %}
-    ) as states
-    left join {{ ref('int_seller_keys_numbered') }} as sellers
-        on states.seller_num = sellers.seller_num
 {%- endmacro %}
 
 {#- States of the same pairs in `relation` combined into one per pair. -#}
@@ -114,11 +101,10 @@
 {#- The latest `values` of a group (each read from `sources.get(value, value)`) by `order_by` among
     the rows where `condition` holds. Several values share one aggregate of a struct, named
     `<group_name>__values` and unpacked by `latest_values_unpacked`: they come from the same row,
-    and one arg-max per value made the group-by of a full build's month slice ~30% slower. A value
-    in `stand_ins` is named by its stand-in (the seller's `seller_num`). -#}
-{% macro latest_values(values, sources, order_by, condition, group_name, stand_ins={}) -%}
+    and one arg-max per value made the group-by of a full build's month slice ~30% slower. -#}
+{% macro latest_values(values, sources, order_by, condition, group_name) -%}
     {%- if values | length == 1 -%}
-        {{ latest_value(sources.get(values[0], values[0]), order_by, condition) }} as {{ stand_ins.get(values[0], values[0]) }}
+        {{ latest_value(sources.get(values[0], values[0]), order_by, condition) }} as {{ values[0] }}
     {%- else -%}
         {%- set fields = [] -%}
         {%- for value in values -%}
@@ -128,9 +114,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The state columns, in table order, from the aggregate query in the caller's block (a value in
-    `stand_ins` under its stand-in's name). -#}
-{% macro latest_values_unpacked(spec, stand_ins={}) -%}
+{#- The state columns, in table order, from the aggregate query in the caller's block. -#}
+{% macro latest_values_unpacked(spec) -%}
     select
         listing_num,
         month_start,
@@ -139,7 +124,7 @@
         {%- endfor %}
         {%- for values, value_at, _ in spec.latest_groups %}
         {%- for value in values %}
-        {{ struct_field(value_at ~ '__values', value) ~ ' as ' ~ value if values | length > 1 else stand_ins.get(value, value) }},
+        {{ struct_field(value_at ~ '__values', value) ~ ' as ' ~ value if values | length > 1 else value }},
         {%- endfor %}
         {{ value_at }},
         {%- endfor %}
@@ -149,9 +134,8 @@
     ) as states
 {%- endmacro %}
 
-{#- The state columns, in table order, qualified by `prefix` (a column in `replaced` by its expression
-    there, under its own name). -#}
-{% macro listing_month_state_columns(prefix, replaced={}) -%}
+{#- The state columns, in table order, qualified by `prefix`. -#}
+{% macro listing_month_state_columns(prefix) -%}
 {%- set spec = listing_month_state_spec() %}
 {%- set names = ['listing_num', 'month_start'] %}
 {%- for name, _, _ in spec.columns %}{% do names.append(name) %}{% endfor %}
@@ -161,7 +145,7 @@
 {%- endfor %}
 {%- do names.append('loaded_at') %}
 {%- for name in names -%}
-    {{ replaced[name] ~ ' as ' ~ name if name in replaced else prefix ~ '.' ~ name }}{{ ', ' if not loop.last }}
+    {{ prefix ~ '.' ~ name }}{{ ', ' if not loop.last }}
 {%- endfor %}
 {%- endmacro %}
 

@@ -16,7 +16,7 @@
         {%- set period_key = 'quarter_start' -%}
     {%- endif %}
     {%- set value_columns = [
-        'site', 'channel', 'region_code', 'city_code', 'seller_key', 'is_observed', 'is_active', 'is_new',
+        'site', 'channel', 'region_code', 'city_code', 'seller_num', 'is_observed', 'is_active', 'is_new',
         'is_removed', 'is_removal_inferred', 'unit_price_cny', 'records_offered', 'observations',
     ] %}
 
@@ -55,7 +55,7 @@ observed_periods as (
         -- the last quantity parsed in the period (live fetches only)
         {{ latest_value('live_records_offered', 'live_records_offered_at', 'live_records_offered_at is not null') }}
             as records_offered,
-        {{ latest_value('seller_key', 'seller_at', 'seller_at is not null') }} as seller_key
+        {{ latest_value('seller_num', 'seller_at', 'seller_at is not null') }} as seller_num
     from listing_months
     group by
         listing_num,
@@ -98,7 +98,7 @@ period_rows as (
         listings.channel,
         listings.region_code,
         listings.city_code,
-        coalesce(observed_periods.seller_key, listings.seller_key) as seller_key,
+        coalesce(observed_periods.seller_num, listings.seller_num) as seller_num,
         observed_periods.listing_num is not null as is_observed,
         coalesce(observed_periods.is_active, false) as is_active,
         {{ period_of('cast(listings.first_seen_at as date)') }} = listing_period_keys.period_start as is_new,

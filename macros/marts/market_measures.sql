@@ -4,7 +4,8 @@
     Roll-ups: every listing-period row is counted four times, under its own region and channel,
     under region 'all', under channel 'all', and under both, so that every measure of a roll-up
     row (medians included) is computed on the pooled listings rather than re-aggregated; active
-    sellers are counted distinct at each level, from the distinct sellers of each finest cell.
+    sellers are counted distinct at each level, from the distinct sellers of each finest cell (by
+    `seller_num`, the pseudonym's integer stand-in: one number per pseudonym).
     Rows: every region × channel with a listing in the period, and, for region 'all', every
     channel seen (and 'all') in every period from the first to the last crawl, zero-filled.
     `periods`: date literals of the periods to measure (an incremental run:
@@ -37,11 +38,11 @@ active_sellers as (
         {{ period_key }} as period_start,
         region_code,
         channel,
-        seller_key
+        seller_num
     from {{ listing_periods }}
     where
         is_active
-        and seller_key is not null
+        and seller_num is not null
         {%- if periods is not none %}
         and {{ in_literals(period_key, periods) }}
         {%- endif %}
@@ -103,7 +104,7 @@ seller_counts as (
         {{ 'region_code' if by_region else "'all'" }} as region_code,
         {{ 'channel' if by_channel else "'all'" }} as channel,
         {#- the rows are distinct at the finest level -#}
-        {{ 'count(*)' if by_region and by_channel else 'count(distinct seller_key)' }} as sellers_active
+        {{ 'count(*)' if by_region and by_channel else 'count(distinct seller_num)' }} as sellers_active
     from active_sellers
     group by
         period_start

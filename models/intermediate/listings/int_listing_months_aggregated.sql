@@ -14,7 +14,6 @@
     recomputed from all their observations. A full build aggregates one month per statement (the
     post-hook adds the months after the first): one group-by over every observation spilled more
     than 19 GB to disk at 100M rows. -#}
--- depends_on: {{ ref('int_seller_keys_numbered') }} (the state takes seller_key back from seller_num)
 {{
     config(
         materialized='incremental',

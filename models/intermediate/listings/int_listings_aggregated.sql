@@ -175,7 +175,7 @@ latest_attributes as (
         {{ latest_value('city_code', 'region_at', 'region_at is not null') }} as city_code,
         {{ latest_value('carrier_codes', 'carrier_codes_at', 'carrier_codes_at is not null') }} as carrier_codes,
         {{ latest_value('freshness', 'freshness_at', 'freshness_at is not null') }} as freshness,
-        {{ latest_value('seller_key', 'seller_at', 'seller_at is not null') }} as seller_key,
+        {{ latest_value('seller_num', 'seller_at', 'seller_at is not null') }} as seller_num,
         {{ latest_value('records_offered', 'records_offered_at', 'records_offered_at is not null') }}
             as records_offered,
         {{ latest_value('unit_price_cny', 'price_at', 'price_at is not null') }} as unit_price_cny,
@@ -192,7 +192,7 @@ final as (
         lifecycle.listing_num,
         lifecycle.site,
         lifecycle.channel,
-        latest_attributes.seller_key,
+        latest_attributes.seller_num,
         coalesce(latest_attributes.region_code, 'unknown') as region_code,
         latest_attributes.city_code,
         coalesce(latest_attributes.carrier_codes, 'UNKNOWN') as carrier_codes,

@@ -2,8 +2,8 @@
     stand-in (seller_num, from its md5: the same number in every run, with no state to keep in
     step). int_observations_enriched joins it in, so that int_observations_deduplicated stores the
     integer: the 52-character text was the dearest column to write there (10M rows: 3.9 s alone,
-    against ~0.3 s for an integer), and the listing × month state takes the text back by the
-    number (macros/incremental/listing_month_state.sql).
+    against ~0.3 s for an integer), and so do the listing state and period models; fct_listings
+    takes the text back by the number.
     Incremental (append): a run adds the pseudonyms of the crawl load batches it has not seen. -#}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 

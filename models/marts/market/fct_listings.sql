@@ -23,37 +23,46 @@ with
 listings as (
 
     select * from {{ ref('int_listings_aggregated') }}
+    {%- if is_incremental() %}
+    where loaded_at = {{ load_batch_at() }}
+    {%- endif %}
+
+),
+
+sellers as (
+
+    select * from {{ ref('int_seller_keys_numbered') }}
 
 ),
 
 final as (
 
     select
-        {{ waybill_watch.listing_key('listing_num') }} as listing_key,
-        site,
-        channel,
-        seller_key,
-        region_code,
-        city_code,
-        carrier_codes,
-        freshness,
-        cast(unit_price_cny as {{ type_double_precision() }}) as unit_price_cny,
-        is_price_outlier,
-        cast(records_offered as {{ dbt.type_bigint() }}) as records_offered,
-        first_seen_at,
-        last_seen_at,
-        removed_at,
-        is_removal_inferred,
-        observation_count,
-        sample_record_count,
-        has_unmasked_samples,
-        {{ period_columns('cast(first_seen_at as date)') }},
-        cast(removed_at as date) as removed_date,
-        removed_at is null as is_live
+        {{ waybill_watch.listing_key('listings.listing_num') }} as listing_key,
+        listings.site,
+        listings.channel,
+        -- the listing models carry the seller's integer stand-in; the analyst table, its pseudonym
+        sellers.seller_key,
+        listings.region_code,
+        listings.city_code,
+        listings.carrier_codes,
+        listings.freshness,
+        cast(listings.unit_price_cny as {{ type_double_precision() }}) as unit_price_cny,
+        listings.is_price_outlier,
+        cast(listings.records_offered as {{ dbt.type_bigint() }}) as records_offered,
+        listings.first_seen_at,
+        listings.last_seen_at,
+        listings.removed_at,
+        listings.is_removal_inferred,
+        listings.observation_count,
+        listings.sample_record_count,
+        listings.has_unmasked_samples,
+        {{ period_columns('cast(listings.first_seen_at as date)') }},
+        cast(listings.removed_at as date) as removed_date,
+        listings.removed_at is null as is_live
     from listings
-    {%- if is_incremental() %}
-    where loaded_at = {{ load_batch_at() }}
-    {%- endif %}
+    left join sellers
+        on listings.seller_num = sellers.seller_num
 
 )
 
