@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from fault_tools import copy_warehouse
 from waybill_watch.config import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV, analyst_db_path, build_db_path
 from waybill_watch.privacy import PERSONAL_DATA_PREFILTER, scan_hits
 from waybill_watch.report import build_report
@@ -59,16 +60,16 @@ def pii(tiny_raw: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def report_dir(tiny_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The internal (most detailed) report of one quarter, built while the analyst database is
-    read-only on disk and another process holds it open read-only (see the hardening test)."""
+    read-only on disk and another process holds it open read-only (see the hardening test). On a
+    copy of the tiny warehouse: the shared one must not change mode while other workers copy it."""
     out = tmp_path_factory.mktemp("privacy_report")
-    db = analyst_db_path(tiny_warehouse)
-    mode = db.stat().st_mode
+    warehouse = copy_warehouse(tiny_warehouse, tmp_path_factory.mktemp("privacy_warehouse") / "warehouse")
+    db = analyst_db_path(warehouse)
     holder = _hold_read_only(db)
     try:
         db.chmod(0o444)
-        build_report(QUARTER, tiny_warehouse, out)
+        build_report(QUARTER, warehouse, out)
     finally:
-        db.chmod(mode)
         holder.stdin.close()
         holder.wait(timeout=60)
     return out
