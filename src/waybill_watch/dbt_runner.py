@@ -14,18 +14,42 @@ from pathlib import Path
 from waybill_watch.config import PROJECT_ROOT, WAREHOUSE_ENV
 from waybill_watch.errors import WaybillWatchError
 
+# profiles.yml reads the warehouse directory from here when set; run_dbt sets "." and runs dbt from
+# inside the warehouse, so every warehouse has the same profile. dbt parses the whole project again
+# when the profile's connection settings change, and otherwise only the files that changed or read a
+# changed env var (the sources, which name the warehouse's bronze): `dbt parse` in a copy of the
+# tiny warehouse took 12.9 s with the warehouse's path in the profile, 9.7 s with ".".
+DBT_WAREHOUSE_ENV = "WAYBILL_WATCH_DBT_WAREHOUSE"
+TEMP_DIR_ENV = "WAYBILL_WATCH_TEMP_DIR"
+
 
 @contextmanager
-def _warehouse_env(warehouse_dir: Path) -> Iterator[None]:
-    previous = os.environ.get(WAREHOUSE_ENV)
-    os.environ[WAREHOUSE_ENV] = str(warehouse_dir)
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(WAREHOUSE_ENV, None)
-        else:
-            os.environ[WAREHOUSE_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _dbt_environment(warehouse_dir: Path) -> Iterator[None]:
+    """The warehouse in the environment, as profiles.yml and the sources read it, and as the cwd."""
+    values = {WAREHOUSE_ENV: str(warehouse_dir), DBT_WAREHOUSE_ENV: "."}
+    if os.environ.get(TEMP_DIR_ENV):
+        values[TEMP_DIR_ENV] = str(Path(os.environ[TEMP_DIR_ENV]).resolve())
+    previous_cwd = Path.cwd()
+    with _environment(values):
+        os.chdir(warehouse_dir)
+        try:
+            yield
+        finally:
+            os.chdir(previous_cwd)
 
 
 def run_dbt(
@@ -52,7 +76,7 @@ def run_dbt(
         "--log-path",
         str(warehouse_dir / "logs"),
     ]
-    with _warehouse_env(warehouse_dir):
+    with _dbt_environment(warehouse_dir):
         try:
             result = dbtRunner(callbacks=callbacks or []).invoke(full_args)
         finally:

@@ -33,6 +33,10 @@ TAOBAO = "taobao.com"
 TRADING = "shujuyi.cn"
 UNREGISTERED = "heishi.example"
 
+# dbt build of a copy of the hand warehouse with more bronze: models and data tests; the unit tests
+# ran in the hand warehouse's own build (conftest.py), which fails on any of them.
+LATER_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+
 MTIME_A = datetime(2026, 10, 1, 0, 0)
 MTIME_B = datetime(2026, 10, 2, 0, 0)
 MTIME_C = datetime(2026, 10, 3, 0, 0)

@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 
 import bronze_fixtures as bf
-from hand_scenario import TAOBAO, cny
+from hand_scenario import LATER_BUILD, TAOBAO, cny
 from waybill_watch.config import build_db_path
 from waybill_watch.dbt_runner import run_dbt
 
@@ -99,17 +99,17 @@ def came_back(hand_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
         taobao_month(),
         datetime(2026, 10, 7),
     )
-    run_dbt(["build"], warehouse)
+    run_dbt(LATER_BUILD, warehouse)
     before = read_state(warehouse)
     bf.write_feed_file(
         bronze, "crawl_observations", "crawl/2026-08-05/taobao-t9.jsonl", t9_again(), datetime(2026, 10, 8)
     )
-    run_dbt(["build"], warehouse)
+    run_dbt(LATER_BUILD, warehouse)
     rebuilt = last_rebuilt_periods(warehouse)
     after = read_state(warehouse)
     full = scratch / "full"
     shutil.copytree(warehouse, full)
-    run_dbt(["build", "--full-refresh"], full)
+    run_dbt([*LATER_BUILD, "--full-refresh"], full)
     return {"before": before, "after": after, "rebuilt": rebuilt, "warehouse": warehouse, "full": full}
 
 

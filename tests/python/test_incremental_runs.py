@@ -77,15 +77,18 @@ def table_differences(first: Path, second: Path, ignore_audit: bool = False) -> 
 
 
 # Enough days for a listing last fetched before them to reach `inferred_removal_days` (3) crawl
-# days without it in a run that brings none of its observations.
+# days without it in a run that brings none of its observations. The first is put back alone (a
+# daily run), the other three in one run.
 HELD_OUT_DAYS = 4
+RUNS_OF_HELD_OUT_DAYS = (1, 3)
 LIVE_AFTER_FIRST_RUN = "live_after_first_run.json"
 
 
 @pytest.fixture(scope="module")
 def incremental_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny landing zone without its last HELD_OUT_DAYS crawl days, run; then the days put back
-    one per run. The listings live after the first run are written beside the warehouse."""
+    in RUNS_OF_HELD_OUT_DAYS runs. The listings live after the first run are written beside the
+    warehouse."""
     scratch = tmp_path_factory.mktemp("incremental")
     raw = link_copy(tiny_raw, scratch / "raw")
     days = sorted(p for p in (raw / "crawl").iterdir() if p.is_dir())[-HELD_OUT_DAYS:]
@@ -97,8 +100,12 @@ def incremental_warehouse(tiny_raw: Path, tmp_path_factory: pytest.TempPathFacto
         sql = "select listing_num from intermediate.int_listings_aggregated where removed_at is null"
         live = [key for (key,) in con.execute(sql).fetchall()]
     (scratch / LIVE_AFTER_FIRST_RUN).write_text(json.dumps(live), encoding="utf-8")
-    for day in days:
-        (scratch / day.name).rename(day)
+    assert sum(RUNS_OF_HELD_OUT_DAYS) == HELD_OUT_DAYS
+    first = 0
+    for count in RUNS_OF_HELD_OUT_DAYS:
+        for day in days[first : first + count]:
+            (scratch / day.name).rename(day)
+        first += count
         run_pipeline(raw, warehouse)
     return warehouse
 
@@ -107,7 +114,7 @@ def test_incremental_run_equals_full_run(incremental_warehouse: Path, tiny_wareh
     # the later runs were incremental: the build database and its incremental state were kept
     with duckdb.connect(str(build_db_path(incremental_warehouse)), read_only=True) as con:
         sql = "select count(distinct loaded_at) from intermediate.int_bronze_files_loaded"
-        assert con.execute(sql).fetchone()[0] == 1 + HELD_OUT_DAYS
+        assert con.execute(sql).fetchone()[0] == 1 + len(RUNS_OF_HELD_OUT_DAYS)
     differences = table_differences(analyst_db_path(incremental_warehouse), analyst_db_path(tiny_warehouse))
     assert differences == {}
 

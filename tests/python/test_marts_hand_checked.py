@@ -461,7 +461,7 @@ def rebuilt(hand_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     bf.write_feed_file(
         bronze, "crawl_observations", "crawl/2026-06-20/late.jsonl", late, datetime(2026, 10, 6)
     )
-    run_dbt(["build"], warehouse)
+    run_dbt(hand_scenario.LATER_BUILD, warehouse)
     return load_tables(warehouse)
 
 
