@@ -30,3 +30,9 @@ def analyst_db_path(warehouse: Path) -> Path:
 
 def build_db_path(warehouse: Path) -> Path:
     return warehouse / "build" / "waybill_watch.duckdb"
+
+
+def build_db_config(warehouse: Path) -> dict[str, str]:
+    """DuckDB settings to open the build database outside dbt: its staging views read bronze files
+    by paths relative to the warehouse directory (dbt's working directory, profiles.yml)."""
+    return {"file_search_path": str(warehouse.resolve())}

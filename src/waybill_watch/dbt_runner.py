@@ -1,4 +1,4 @@
-"""Run dbt programmatically against a warehouse directory, and release DuckDB afterwards.
+"""Run dbt programmatically inside a warehouse directory, and release DuckDB afterwards.
 
 dbt-duckdb keeps its connection open after a programmatic run (`keep_open`), which would
 hold the build database's lock; every call here closes it before returning.
@@ -7,49 +7,61 @@ hold the build database's lock; every call here closes it before returning.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from waybill_watch.config import PROJECT_ROOT, WAREHOUSE_ENV
+from waybill_watch.config import PROJECT_ROOT
 from waybill_watch.errors import WaybillWatchError
 
-# profiles.yml reads the warehouse directory from here when set; run_dbt sets "." and runs dbt from
-# inside the warehouse, so every warehouse has the same profile. dbt parses the whole project again
-# when the profile's connection settings change, and otherwise only the files that changed or read a
-# changed env var (the sources, which name the warehouse's bronze): `dbt parse` in a copy of the
-# tiny warehouse took 12.9 s with the warehouse's path in the profile, 9.7 s with ".".
-DBT_WAREHOUSE_ENV = "WAYBILL_WATCH_DBT_WAREHOUSE"
+# Every path dbt sees is relative to the warehouse directory, its working directory here
+# (profiles.yml): the parse of the project is then the same for every warehouse. dbt parses the whole
+# project again when the profile's connection settings or an env var a parsed file reads change,
+# and otherwise only the files that changed: in a copy of the tiny warehouse `dbt parse` took 12.9 s
+# with the warehouse's path in the profile and the sources, 4.8 s without.
 TEMP_DIR_ENV = "WAYBILL_WATCH_TEMP_DIR"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# The last parse state saved by any warehouse of this checkout: a new warehouse starts from it.
+PARSE_STATE_CACHE = PROJECT_ROOT / "target" / PARTIAL_PARSE_FILE
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+def _inside(warehouse_dir: Path) -> Iterator[None]:
+    """The warehouse as the working directory (a spill directory given relative stays relative to
+    where the command was started)."""
+    previous_cwd = Path.cwd()
+    previous_temp = os.environ.get(TEMP_DIR_ENV)
+    if previous_temp:
+        os.environ[TEMP_DIR_ENV] = str(Path(previous_temp).resolve())
+    os.chdir(warehouse_dir)
     try:
         yield
     finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.chdir(previous_cwd)
+        if previous_temp:
+            os.environ[TEMP_DIR_ENV] = previous_temp
 
 
-@contextmanager
-def _dbt_environment(warehouse_dir: Path) -> Iterator[None]:
-    """The warehouse in the environment, as profiles.yml and the sources read it, and as the cwd."""
-    values = {WAREHOUSE_ENV: str(warehouse_dir), DBT_WAREHOUSE_ENV: "."}
-    if os.environ.get(TEMP_DIR_ENV):
-        values[TEMP_DIR_ENV] = str(Path(os.environ[TEMP_DIR_ENV]).resolve())
-    previous_cwd = Path.cwd()
-    with _environment(values):
-        os.chdir(warehouse_dir)
-        try:
-            yield
-        finally:
-            os.chdir(previous_cwd)
+def _start_from_saved_parse(target_dir: Path) -> None:
+    """A warehouse without dbt's parse state takes the last one saved; dbt re-parses what changed."""
+    state = target_dir / PARTIAL_PARSE_FILE
+    if not state.exists() and PARSE_STATE_CACHE.is_file():
+        target_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PARSE_STATE_CACHE, state)
+
+
+def _save_parse(target_dir: Path) -> None:
+    state = target_dir / PARTIAL_PARSE_FILE
+    if not state.is_file():
+        return
+    if PARSE_STATE_CACHE.is_file() and PARSE_STATE_CACHE.stat().st_mtime >= state.stat().st_mtime:
+        return
+    PARSE_STATE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    # a private name, then an atomic rename: another process may save or read it at the same time
+    partial = PARSE_STATE_CACHE.with_name(f"{PARTIAL_PARSE_FILE}.{os.getpid()}.tmp")
+    shutil.copyfile(state, partial)
+    os.replace(partial, PARSE_STATE_CACHE)
 
 
 def run_dbt(
@@ -76,11 +88,17 @@ def run_dbt(
         "--log-path",
         str(warehouse_dir / "logs"),
     ]
-    with _dbt_environment(warehouse_dir):
+    # parsed with other vars, dbt parses everything again: such a parse is not saved for the others
+    shares_parse = "--vars" not in args
+    if shares_parse:
+        _start_from_saved_parse(warehouse_dir / "dbt_target")
+    with _inside(warehouse_dir):
         try:
             result = dbtRunner(callbacks=callbacks or []).invoke(full_args)
         finally:
             DuckDBConnectionManager.close_all_connections()
+    if shares_parse and result.success:
+        _save_parse(warehouse_dir / "dbt_target")
     if raise_on_failure and not result.success:
         raise WaybillWatchError(f"dbt {' '.join(args)} failed: {describe_failure(result)}")
     return result

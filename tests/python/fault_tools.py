@@ -104,6 +104,9 @@ def wait_for_pause(
     raise AssertionError(f"run did not reach {point} within {timeout}s")
 
 
+READ_PAUSE_SECONDS = 0.02
+
+
 def read_versions_until(db: Path, stop: Path, out: Path) -> None:
     """Reader loop run in its own process by the concurrent-reader test: open the analyst
     database read-only, read every table's row count in that one connection, close; one JSON
@@ -122,6 +125,8 @@ def read_versions_until(db: Path, stop: Path, out: Path) -> None:
             sink.flush()
             if last:
                 return
+            # a read takes a few ms: without a pause the loop took a whole core from the run it watches
+            time.sleep(READ_PAUSE_SECONDS)
 
 
 def start_reader(db: Path, stop: Path, out: Path) -> subprocess.Popen:

@@ -370,16 +370,7 @@ def test_redelivered_day_changes_no_analyst_table(
     assert loaded == 0
 
 
-def test_new_cases_and_sites_on_a_daily_run_rebuild_their_models(
-    incremental_warehouse: Path, tiny_raw: Path, tmp_path: Path
-) -> None:
-    """A daily run that brings a cases file and a new version of sites.csv builds the models of their
-    feed tags again (`enforcement_feeds`, `sites_feed`; a day of crawl files leaves them out:
-    test_daily_run_leaves_seeds_as_loaded), and publishes what a full build of the same bronze
-    publishes."""
-    warehouse = tmp_path / "warehouse"
-    shutil.copytree(incremental_warehouse, warehouse)
-    raw = link_copy(tiny_raw, tmp_path / "raw")
+def land_a_case_and_a_site(raw: Path) -> None:
     (raw / "cases" / "late_case.csv").write_text(
         "case_id,agency,province,city,opened_on,case_type,outcome\n"
         "WW-TEST-0001,公安部,广东省,深圳市,2026-03-05,criminal,pending\n",
@@ -388,47 +379,89 @@ def test_new_cases_and_sites_on_a_daily_run_rebuild_their_models(
     sites = (raw / "sites.csv").read_text(encoding="utf-8")
     (raw / "sites.csv").unlink()  # a hard link to tiny_raw's file: a new file, not a write through it
     (raw / "sites.csv").write_text(sites + "waybill-test.example,forum,测试论坛\n", encoding="utf-8")
+
+
+def largest_crawl_bronze_file(warehouse: Path) -> Path:
+    bronze = warehouse / "bronze" / "crawl_observations"
+    return max(
+        (p for p in bronze.glob("*.parquet") if p.name != "_empty.parquet"), key=lambda p: p.stat().st_size
+    )
+
+
+def redeliver_bronze_rows(rows: pl.DataFrame, warehouse: Path, name: str, mtime: datetime) -> None:
+    """`rows` again, in a bronze file of their own (below ingest's duplicate check), as landed at
+    `mtime` from a file named after `name`."""
+    copy = rows.with_columns(
+        pl.lit(f"{name}{'0' * 60}"[:64]).alias("file_hash"),
+        (pl.lit(f"crawl/redelivered/{name}_") + pl.col("file_path").str.split("/").list.last()).alias(
+            "file_path"
+        ),
+        pl.lit(mtime).cast(rows.schema["file_mtime"]).alias("file_mtime"),
+    )
+    copy.write_parquet(warehouse / "bronze" / "crawl_observations" / f"{name}0000000000000.parquet")
+
+
+@pytest.fixture(scope="module")
+def later_deliveries(incremental_warehouse: Path, tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory):
+    """On a copy of the incremental warehouse, one after the other: (1) a daily run that brings a
+    cases file and a new version of sites.csv; (2) bronze re-delivering rows already loaded, once as
+    a later copy and once as an earlier one (which then wins the copy ranking), each built and
+    published; then a full rebuild of the result (without the fingerprint, a --full-refresh) to
+    compare it with. One rebuild serves the two tests below."""
+    scratch = tmp_path_factory.mktemp("later_deliveries")
+    warehouse = scratch / "warehouse"
+    shutil.copytree(incremental_warehouse, warehouse)
+    raw = link_copy(tiny_raw, scratch / "raw")
+    land_a_case_and_a_site(raw)
     run_pipeline(raw, warehouse)
     results = json.loads((warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
-    ran = {result["unique_id"] for result in results["results"]}
+    ran_with_case_and_site = {result["unique_id"] for result in results["results"]}
+    before = snapshot(warehouse, scratch / "before_redelivery.duckdb")
+    rows = pl.read_parquet(largest_crawl_bronze_file(warehouse))
+    assert rows.height > 0
+    differences_after_redelivery = {}
+    for name, mtime in (("late", datetime(2030, 1, 1)), ("early", datetime(2000, 1, 1))):
+        redeliver_bronze_rows(rows, warehouse, name, mtime)
+        build_and_publish(warehouse)
+        differences_after_redelivery[name] = table_differences(
+            before, analyst_db_path(warehouse), ignore_audit=True
+        )
+    rebuilt = scratch / "rebuilt"
+    shutil.copytree(warehouse, rebuilt)
+    (rebuilt / "build" / "project_fingerprint.txt").unlink()
+    build_and_publish(rebuilt)
+    return {
+        "warehouse": warehouse,
+        "rebuilt": rebuilt,
+        "ran_with_case_and_site": ran_with_case_and_site,
+        "differences_after_redelivery": differences_after_redelivery,
+    }
+
+
+def test_new_cases_and_sites_on_a_daily_run_rebuild_their_models(later_deliveries: dict) -> None:
+    """A daily run that brings a cases file and a new version of sites.csv builds the models of their
+    feed tags again (`enforcement_feeds`, `sites_feed`; a day of crawl files leaves them out:
+    test_daily_run_leaves_seeds_as_loaded), and publishes what a full build of the same bronze
+    publishes."""
+    ran = later_deliveries["ran_with_case_and_site"]
     assert {"model.waybill_watch.fct_cases", "model.waybill_watch.fct_incidents"} <= ran
     assert "model.waybill_watch.int_sites_registered" in ran
+    warehouse = later_deliveries["warehouse"]
     with duckdb.connect(str(analyst_db_path(warehouse)), read_only=True) as con:
         sql = "select region_code, agency_code from fct_cases where case_id = 'WW-TEST-0001'"
         assert con.execute(sql).fetchall() == [("440000", "MPS")]
         sql = "select channel, registered_in from dim_sites where site = 'waybill-test.example'"
         assert con.execute(sql).fetchall() == [("forum", "raw_sites")]
-    rebuilt = tmp_path / "rebuilt"
-    shutil.copytree(warehouse, rebuilt)
-    (rebuilt / "build" / "project_fingerprint.txt").unlink()
-    build_and_publish(rebuilt)
+    rebuilt = later_deliveries["rebuilt"]
     assert table_differences(analyst_db_path(warehouse), analyst_db_path(rebuilt)) == {}
 
 
-def test_redelivered_bronze_rows_are_merged_not_added(incremental_warehouse: Path, tmp_path: Path) -> None:
+def test_redelivered_bronze_rows_are_merged_not_added(later_deliveries: dict) -> None:
     """Below ingest's duplicate check: a bronze file re-delivering rows already loaded, once as a
     later copy and once as an earlier one (which then wins the copy ranking), changes no analyst
     table; the de-duplicated observations count the extra copies."""
-    warehouse = tmp_path / "warehouse"
-    shutil.copytree(incremental_warehouse, warehouse)
-    before = snapshot(warehouse, tmp_path / "before.duckdb")
-    bronze = warehouse / "bronze" / "crawl_observations"
-    source = max(
-        (p for p in bronze.glob("*.parquet") if p.name != "_empty.parquet"), key=lambda p: p.stat().st_size
-    )
-    rows = pl.read_parquet(source)
-    assert rows.height > 0
-    for name, mtime in (("late", datetime(2030, 1, 1)), ("early", datetime(2000, 1, 1))):
-        copy = rows.with_columns(
-            pl.lit(f"{name}{'0' * 60}"[:64]).alias("file_hash"),
-            (pl.lit(f"crawl/redelivered/{name}_") + pl.col("file_path").str.split("/").list.last()).alias(
-                "file_path"
-            ),
-            pl.lit(mtime).cast(rows.schema["file_mtime"]).alias("file_mtime"),
-        )
-        copy.write_parquet(bronze / f"{name}0000000000000.parquet")
-        build_and_publish(warehouse)
-        assert table_differences(before, analyst_db_path(warehouse), ignore_audit=True) == {}
+    assert later_deliveries["differences_after_redelivery"] == {"late": {}, "early": {}}
+    warehouse = later_deliveries["warehouse"]
     with duckdb.connect(str(build_db_path(warehouse)), read_only=True) as con:
         winners = con.sql(
             "select file_path like 'crawl/redelivered/early_%' as early,"
@@ -441,12 +474,7 @@ def test_redelivered_bronze_rows_are_merged_not_added(incremental_warehouse: Pat
     assert [(early, late) for early, late, _, _ in winners] == [(True, False)]
     assert winners[0][2] >= 3
     # the state tables recomputed the periods of the re-chosen keys exactly as a full build does
-    # (without the fingerprint, the next build is a --full-refresh)
-    rebuilt = tmp_path / "rebuilt"
-    shutil.copytree(warehouse, rebuilt)
-    (rebuilt / "build" / "project_fingerprint.txt").unlink()
-    build_and_publish(rebuilt)
-    assert state_differences(warehouse, rebuilt) == {}
+    assert state_differences(warehouse, later_deliveries["rebuilt"]) == {}
 
 
 def test_full_build_in_slices_equals_one_statement(

@@ -24,7 +24,13 @@ import polars as pl
 import pytest
 
 from fault_tools import copy_warehouse
-from waybill_watch.config import DEMO_PSEUDONYM_KEY, PSEUDONYM_KEY_ENV, analyst_db_path, build_db_path
+from waybill_watch.config import (
+    DEMO_PSEUDONYM_KEY,
+    PSEUDONYM_KEY_ENV,
+    analyst_db_path,
+    build_db_config,
+    build_db_path,
+)
 from waybill_watch.privacy import PERSONAL_DATA_PREFILTER, scan_hits
 from waybill_watch.report import build_report
 
@@ -149,9 +155,9 @@ def _csv_hits(text: str, pii: list[str]) -> dict[str, list[str]]:
     return _value_hits(pl.Series(cells, dtype=pl.String), pii)
 
 
-def _database_hits(db: Path, pii: list[str]) -> dict[str, object]:
+def _database_hits(db: Path, pii: list[str], config: dict[str, str] | None = None) -> dict[str, object]:
     hits: dict[str, object] = {}
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(db), read_only=True, config=config or {}) as con:
         relations = con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
             " union all select schema_name, view_name from duckdb_views()"
@@ -200,7 +206,7 @@ def test_bronze_holds_no_personal_data(tiny_warehouse: Path, pii: list[str]) -> 
 
 
 def test_build_database_holds_no_personal_data(tiny_warehouse: Path, pii: list[str]) -> None:
-    assert _database_hits(build_db_path(tiny_warehouse), pii) == {}
+    assert _database_hits(build_db_path(tiny_warehouse), pii, build_db_config(tiny_warehouse)) == {}
 
 
 def test_analyst_database_holds_no_personal_data(tiny_warehouse: Path, pii: list[str]) -> None:

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from bronze_fixtures import case_row, crawl_row, incident_row, write_empty_tables, write_feed_file
-from waybill_watch.config import build_db_path
+from waybill_watch.config import build_db_config, build_db_path
 from waybill_watch.dbt_runner import run_dbt
 
 SELECTION = (
@@ -163,7 +163,9 @@ def normalization_build(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def db(normalization_build):
     warehouse, _ = normalization_build
-    connection = duckdb.connect(str(build_db_path(warehouse)), read_only=True)
+    connection = duckdb.connect(
+        str(build_db_path(warehouse)), read_only=True, config=build_db_config(warehouse)
+    )
     yield connection
     connection.close()
 

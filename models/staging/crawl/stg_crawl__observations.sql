@@ -12,7 +12,8 @@
 {{ config(materialized='view') }}
 
 {%- set bronze = source('crawl', 'crawl_observations') %}
-{%- set bronze_directory = env_var('WAYBILL_WATCH_WAREHOUSE_DIR', 'warehouse') ~ '/bronze/crawl_observations' %}
+{#- relative to the warehouse directory, dbt's working directory (profiles.yml) #}
+{%- set bronze_directory = 'bronze/crawl_observations' %}
 
 with
 
