@@ -24,7 +24,7 @@ import polars as pl
 import pytest
 
 from bronze_fixtures import listing_key_sql
-from waybill_watch.config import analyst_db_path, build_db_path
+from waybill_watch.config import analyst_db_path, build_db_config, build_db_path
 from waybill_watch.pipeline import run_pipeline
 
 SHANGHAI_OFFSET = timedelta(hours=8)
@@ -43,9 +43,9 @@ CAMPAIGN_REGION_FALLS_TO_AT_MOST = 0.75
 # reading
 
 
-def query(db: Path, sql: str) -> pl.DataFrame:
+def query(db: Path, sql: str, config: dict[str, str] | None = None) -> pl.DataFrame:
     """One read-only query, connection closed at once (other modules share the session warehouse)."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(db), read_only=True, config=config or {}) as con:
         return con.sql(sql).pl()
 
 
@@ -68,6 +68,7 @@ def identity_keys(tiny_warehouse: Path) -> pl.DataFrame:
             site, listing_id, url_normalized as identity_url, {listing_key_sql("listing_num")} as listing_key
         from intermediate.int_observations_enriched
         """,
+            build_db_config(tiny_warehouse),
         )
         .with_columns(
             identity=pl.when(pl.col("listing_id").is_not_null())
