@@ -31,11 +31,14 @@ def built(tiny_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     """The docs page built by the `make docs` entry point, and the manifest it inlines.
 
     dbt docs generate writes into the warehouse's dbt_target; it runs on a copy of the tiny build
-    database so the shared warehouse keeps the manifest and run results of its pipeline run."""
+    database so the shared warehouse keeps the manifest and run results of its pipeline run. The
+    bronze is the tiny warehouse's, linked (only read): the catalog binds the staging views, which
+    read it from the warehouse directory."""
     warehouse = tmp_path_factory.mktemp("docs_warehouse")
     (warehouse / "build").mkdir()
     for source in build_db_path(tiny_warehouse).parent.glob("waybill_watch.duckdb*"):  # with any .wal
         shutil.copy2(source, warehouse / "build" / source.name)
+    (warehouse / "bronze").symlink_to(tiny_warehouse / "bronze", target_is_directory=True)
     out = tmp_path_factory.mktemp("docs_site")
     assert docs.main(["--warehouse-dir", str(warehouse), "--out", str(out)]) == 0
     manifest = json.loads((warehouse / "dbt_target" / "manifest.json").read_text(encoding="utf-8"))
