@@ -180,16 +180,24 @@ def disk_shortfall_gb(label: str, work: Path, parts: set[str]) -> float:
     return round(max(0.0, DISK_NEEDED_GB[label] - available), 1)
 
 
+def figures_kept(earlier: dict, parts: set[str]) -> dict:
+    """What a size's new figures start from: the KEPT_KEYS, and, when only some parts run, the
+    earlier figures of the others (a default run drops them: they are of another commit)."""
+    kept = {key: earlier[key] for key in KEPT_KEYS if key in earlier}
+    if parts == set(DEFAULT_PARTS):
+        return kept
+    return kept | {
+        key: earlier[key] for part in PARTS if part not in parts for key in PART_KEYS[part] if key in earlier
+    }
+
+
 def bench_size(label: str, scale: str, parts: set[str], earlier: dict) -> dict:
     """The figures of one size. With only some `parts`, the other parts' figures are kept from the
     `earlier` results of this size (and say when they were measured)."""
     raw = landing_zone(scale)
     work = WORK / scale
     rows = crawl_rows(raw)
-    figures: dict = {
-        key: earlier[key] for part in PARTS if part not in parts for key in PART_KEYS[part] if key in earlier
-    }
-    figures |= {key: earlier[key] for key in KEPT_KEYS if key in earlier}
+    figures = figures_kept(earlier, parts)
     figures |= {
         "scale": scale,
         "crawl_rows": rows,
@@ -384,8 +392,7 @@ def main() -> int:
             return 2
         started = time.perf_counter()
         host = machine()
-        earlier = results["sizes"].get(label, {}) if parts != set(DEFAULT_PARTS) else {}
-        figures = bench_size(label, SIZES[label], parts, earlier)
+        figures = bench_size(label, SIZES[label], parts, results["sizes"].get(label, {}))
         figures["machine"] = host
         figures["bench_seconds"] = round(time.perf_counter() - started, 1)
         results["sizes"][label] = figures

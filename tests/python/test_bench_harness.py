@@ -143,3 +143,24 @@ def test_results_name_the_speed_of_the_machine() -> None:
         "; speed reference: a 10M-step Python loop 2.81 s, a DuckDB hash sum over 200M rows 1.50 s"
     )
     assert _speed_text(None) == ""  # results of runs before it was measured
+
+
+def test_a_default_run_keeps_the_attempts_and_drops_other_parts_figures() -> None:
+    from run import figures_kept
+
+    earlier = {
+        "attempts": [{"commit": "abc1234"}],
+        "ingest_alone": {"seconds": 1.0},
+        "full_run": {"wall_s": 9.0},
+        "duckdb_baseline": {"wall_s": 3.0},
+        "full_run_build": {"wall_s": 5.0},
+    }
+    assert figures_kept(earlier, {"pipeline", "baselines"}) == {
+        "attempts": [{"commit": "abc1234"}],
+        "ingest_alone": {"seconds": 1.0},
+    }
+    only_baselines = figures_kept(earlier, {"baselines"})
+    assert only_baselines["attempts"] == [{"commit": "abc1234"}]
+    assert only_baselines["full_run"] == {"wall_s": 9.0}
+    assert only_baselines["full_run_build"] == {"wall_s": 5.0}
+    assert "duckdb_baseline" not in only_baselines
