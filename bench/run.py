@@ -47,7 +47,7 @@ BASELINES = ("duckdb", "polars", "pandas")
 BASELINE_KEYS = tuple(f"{name}_baseline" for name in BASELINES)
 # Which baselines to run (WAYBILL_WATCH_BENCH_BASELINES, default all; pandas only at 1M and 10M).
 WANTED_BASELINES = os.environ.get("WAYBILL_WATCH_BENCH_BASELINES", ",".join(BASELINES)).split(",")
-# The DuckDB baseline's memory_limit (3GB; the pipeline's is 2.8GB, profiles.yml). At 100M with 3GB its
+# The DuckDB baseline's memory_limit (3GB; the pipeline's is 2.4GB, profiles.yml). At 100M with 3GB its
 # DISTINCT ON sort spilled more than the 56 GB of free disk this machine had, so the 100M tier
 # gives it more memory (WAYBILL_WATCH_BENCH_BASELINE_MEMORY); results.json records the limit.
 BASELINE_MEMORY = os.environ.get("WAYBILL_WATCH_BENCH_BASELINE_MEMORY", "3GB")
@@ -138,7 +138,18 @@ def run_pipeline(raw: Path, warehouse: Path, log: Path) -> dict:
         log,
         BENCH_ENV,
     )
-    return result.as_dict() | {"profile": pipeline_profile(log, warehouse)}
+    profile = pipeline_profile(log, warehouse)
+    return result.as_dict() | {"profile": profile, "memory_limit": pipeline_memory_limit()}
+
+
+def pipeline_memory_limit() -> str:
+    """The DuckDB memory_limit of the pipeline's dbt build: WAYBILL_WATCH_MEMORY_LIMIT, else the
+    default profiles.yml gives it."""
+    if os.environ.get("WAYBILL_WATCH_MEMORY_LIMIT"):
+        return os.environ["WAYBILL_WATCH_MEMORY_LIMIT"]
+    profiles = (ROOT / "profiles.yml").read_text(encoding="utf-8")
+    default = re.search(r"env_var\('WAYBILL_WATCH_MEMORY_LIMIT', '([^']+)'\)", profiles)
+    return default.group(1) if default else "unknown"
 
 
 def run_baseline(name: str, raw: Path, out: Path, log: Path) -> dict:

@@ -164,3 +164,11 @@ def test_a_default_run_keeps_the_attempts_and_drops_other_parts_figures() -> Non
     assert only_baselines["full_run"] == {"wall_s": 9.0}
     assert only_baselines["full_run_build"] == {"wall_s": 5.0}
     assert "duckdb_baseline" not in only_baselines
+
+
+def test_results_name_the_pipelines_memory_limit(monkeypatch) -> None:
+    # the default is read from profiles.yml, the one place it is set; the variable overrides it
+    monkeypatch.delenv("WAYBILL_WATCH_MEMORY_LIMIT", raising=False)
+    assert run.pipeline_memory_limit() == "2.4GB"
+    monkeypatch.setenv("WAYBILL_WATCH_MEMORY_LIMIT", "1.5GB")
+    assert run.pipeline_memory_limit() == "1.5GB"

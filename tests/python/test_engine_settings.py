@@ -29,4 +29,4 @@ def test_dbt_connections_run_without_partitioned_execution(settings: dict[str, s
 
 def test_dbt_connections_have_the_memory_limit_and_utc(settings: dict[str, str]) -> None:
     assert settings["TimeZone"] == "UTC"
-    assert settings["memory_limit"] == "2.6 GiB"  # 2.8GB, as DuckDB prints it
+    assert settings["memory_limit"] == "2.2 GiB"  # 2.4GB, as DuckDB prints it
