@@ -544,6 +544,17 @@ def test_incremental_run_reads_only_new_files(
     ]
 
 
+def test_relative_paths_ingest_and_write_data_docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GX's Data Docs site needs an absolute folder: given relative paths (the Python API; the CLI
+    # resolves its options), the ingest raised after writing bronze
+    monkeypatch.chdir(tmp_path)
+    land(Path("raw") / "crawl" / "2026-03-05" / "one.jsonl", jsonl_bytes([json_line(crawl_record())]), 1)
+    summary = ingest_raw(Path("raw"), Path("wh"))
+    assert summary.rows_loaded == 1
+    assert summary.data_docs == (tmp_path / "wh" / "data_docs" / "index.html")
+    assert summary.data_docs.is_file()
+
+
 def test_strict_refuses_the_demo_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "raw").mkdir()
     monkeypatch.delenv("WAYBILL_WATCH_PSEUDONYM_KEY", raising=False)

@@ -168,7 +168,8 @@ class BronzeValidator:
     """Collects bronze frames per feed and validates them in batches with GX checkpoints."""
 
     def __init__(self, warehouse: Path, run_id: str) -> None:
-        self.docs_dir = warehouse / "data_docs"
+        # absolute: GX refuses a relative base directory for its Data Docs site
+        self.docs_dir = warehouse.resolve() / "data_docs"
         self.run_id = run_id
         self.pending: dict[str, list[pl.DataFrame]] = {}
         self.outcomes: list[ValidationOutcome] = []
