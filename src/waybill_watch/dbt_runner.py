@@ -96,6 +96,10 @@ def run_dbt(
             result = dbtRunner(callbacks=callbacks or []).invoke(full_args)
         finally:
             DuckDBConnectionManager.close_all_connections()
+    if "--no-write-json" in args and result.result is not None and hasattr(result.result, "write"):
+        # dbt then writes neither manifest.json nor run_results.json: the results of the run are
+        # what the tests, the bench and a person looking into a failure read
+        result.result.write(str(warehouse_dir / "dbt_target" / "run_results.json"))
     if shares_parse and result.success:
         _save_parse(warehouse_dir / "dbt_target")
     if raise_on_failure and not result.success:

@@ -152,6 +152,9 @@ def test_daily_run_leaves_seeds_as_loaded(incremental_warehouse: Path) -> None:
     )
     manifest_file = incremental_warehouse / "dbt_target" / "manifest.json"
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    # a daily build leaves manifest.json as the full build wrote it (pipeline.build_args), and
+    # writes its own run results
+    assert manifest["metadata"]["invocation_id"] != results["metadata"]["invocation_id"]
     ran = {result["unique_id"] for result in results["results"]}
     kinds = Counter(unique_id.split(".")[0] for unique_id in ran)
     assert kinds["seed"] == 0 and kinds["unit_test"] == 0
@@ -212,7 +215,11 @@ def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse"
     common = ["build", "--exclude-resource-type", "unit_test"]
     full_build = [*common, "--full-refresh", "--exclude", "tag:crawl_batch"]
-    daily = [*common, "--exclude", "resource_type:seed", "tag:seed_only", "--indirect-selection", "cautious"]
+    daily = [
+        *common,
+        *("--exclude", "resource_type:seed", "tag:seed_only"),
+        *("--indirect-selection", "cautious", "--no-write-json"),
+    ]
     # no build database yet: a full build (seeds loaded, the batch views' tests left out)
     assert build_args(warehouse) == full_build
     build_db_path(warehouse).parent.mkdir(parents=True)
