@@ -23,6 +23,8 @@ TEMP_DIR_ENV = "WAYBILL_WATCH_TEMP_DIR"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The last parse state saved by any warehouse of this checkout: a new warehouse starts from it.
 PARSE_STATE_CACHE = PROJECT_ROOT / "target" / PARTIAL_PARSE_FILE
+# dbt's flag to write neither manifest.json nor run_results.json: run_dbt writes the latter itself
+NO_WRITE_JSON = "--no-write-json"
 
 
 @contextmanager
@@ -96,7 +98,7 @@ def run_dbt(
             result = dbtRunner(callbacks=callbacks or []).invoke(full_args)
         finally:
             DuckDBConnectionManager.close_all_connections()
-    if "--no-write-json" in args and result.result is not None and hasattr(result.result, "write"):
+    if NO_WRITE_JSON in args and result.result is not None and hasattr(result.result, "write"):
         # dbt then writes neither manifest.json nor run_results.json: the results of the run are
         # what the tests, the bench and a person looking into a failure read
         result.result.write(str(warehouse_dir / "dbt_target" / "run_results.json"))

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from waybill_watch.config import PROJECT_ROOT, bronze_dir, build_db_path
-from waybill_watch.dbt_runner import run_dbt
+from waybill_watch.dbt_runner import NO_WRITE_JSON, run_dbt
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.faultpoints import pause_if_requested
 from waybill_watch.preload import import_in_background
@@ -188,10 +188,6 @@ def _feed_bronze_unchanged(warehouse_dir: Path, tag: str) -> bool:
     return recorded.exists() and recorded.read_text() == feed_bronze_digest(warehouse_dir, tag)
 
 
-# dbt's --no-write-json leaves out manifest.json and run_results.json; run_dbt writes the latter
-NO_MANIFEST_WRITE = "--no-write-json"
-
-
 def build_args(warehouse_dir: Path) -> list[str]:
     """The daily `dbt build`: models, seeds and data tests, incremental on the build database.
 
@@ -227,7 +223,7 @@ def build_args(warehouse_dir: Path) -> list[str]:
         # when any of them is
         excluded = ["resource_type:seed", "tag:seed_only"]
         excluded += [f"tag:{tag}" for tag in FEED_TAGS if _feed_bronze_unchanged(warehouse_dir, tag)]
-        args += ["--exclude", *excluded, "--indirect-selection", "cautious", NO_MANIFEST_WRITE]
+        args += ["--exclude", *excluded, "--indirect-selection", "cautious", NO_WRITE_JSON]
     else:
         args += ["--full-refresh", "--exclude", "tag:crawl_batch"]
     return args
