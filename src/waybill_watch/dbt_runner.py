@@ -76,6 +76,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     warehouse_dir = warehouse_dir.resolve()
+    target_dir = warehouse_dir / "dbt_target"
     (warehouse_dir / "build").mkdir(parents=True, exist_ok=True)
     (warehouse_dir / "tmp").mkdir(parents=True, exist_ok=True)
     full_args = [
@@ -85,14 +86,14 @@ def run_dbt(
         "--profiles-dir",
         str(PROJECT_ROOT),
         "--target-path",
-        str(warehouse_dir / "dbt_target"),
+        str(target_dir),
         "--log-path",
         str(warehouse_dir / "logs"),
     ]
     # parsed with other vars, dbt parses everything again: such a parse is not saved for the others
     shares_parse = "--vars" not in args
     if shares_parse:
-        _start_from_saved_parse(warehouse_dir / "dbt_target")
+        _start_from_saved_parse(target_dir)
     with _inside(warehouse_dir):
         try:
             result = dbtRunner(callbacks=callbacks or []).invoke(full_args)
@@ -101,9 +102,9 @@ def run_dbt(
     if NO_WRITE_JSON in args and result.result is not None and hasattr(result.result, "write"):
         # dbt then writes neither manifest.json nor run_results.json: the results of the run are
         # what the tests, the bench and a person looking into a failure read
-        result.result.write(str(warehouse_dir / "dbt_target" / "run_results.json"))
+        result.result.write(str(target_dir / "run_results.json"))
     if shares_parse and result.success:
-        _save_parse(warehouse_dir / "dbt_target")
+        _save_parse(target_dir)
     if raise_on_failure and not result.success:
         raise WaybillWatchError(f"dbt {' '.join(args)} failed: {describe_failure(result)}")
     return result
