@@ -168,6 +168,12 @@ def write_markdown(results: dict, notes: str | None = None) -> Path:
     notes_file = BENCH / "results_notes.md"
     if notes_file.exists():
         lines += [notes_file.read_text(encoding="utf-8").strip(), ""]
+    if (BENCH / "results_history.md").exists():
+        lines += [
+            "Each earlier session's account (what was changed, measured, tried and dropped, on which",
+            "machine) is in bench/results_history.md.",
+            "",
+        ]
     for label in ("1M", "10M", "100M"):
         if label in sizes:
             lines += _size_section(label, sizes[label])

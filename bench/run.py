@@ -314,7 +314,7 @@ def _bench_build_on_bronze(label: str, raw: Path, work: Path, figures: dict) -> 
 
 def compose_full_run(figures: dict) -> None:
     """(a) as the sum of `ingest_alone` and (a'), when both were measured and (a) was not run as one
-    process (100M here): said in `composed_of` and `note`, and in bench/results_notes.md."""
+    process (100M here): said in `composed_of` and `note`, and in bench/results_history.md."""
     ingest, build = figures.get("ingest_alone"), figures.get("full_run_build")
     if not ingest or not build or ingest.get("exit_code") != 0 or build.get("exit_code") != 0:
         return
@@ -364,7 +364,7 @@ def machine_speed() -> dict:
     """Seconds this machine takes for fixed work, a hint for setting figures of different runs side
     by side (the ratios to the baselines do not carry the absolute targets, such as the daily run's
     20 s): a pure-Python loop (dbt's own work between queries, ingest's pseudonyms) and a DuckDB
-    aggregate on two threads. Only a hint: bench/results_notes.md (sessions 19, 20) has machines
+    aggregate on two threads. Only a hint: bench/results_history.md (sessions 19, 20) has machines
     it did not tell apart."""
     import duckdb
 

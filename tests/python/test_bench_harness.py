@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -172,3 +173,22 @@ def test_results_name_the_pipelines_memory_limit(monkeypatch) -> None:
     assert run.pipeline_memory_limit() == "2.4GB"
     monkeypatch.setenv("WAYBILL_WATCH_MEMORY_LIMIT", "1.5GB")
     assert run.pipeline_memory_limit() == "1.5GB"
+
+
+def test_ingest_profile_times_the_parts_of_the_real_code_path(tiny_raw: Path) -> None:
+    """bench/profile_ingest.py (the ingest table of bench/results_notes.md) wraps ingest's own
+    functions by name: each part it names must have taken time, so a renamed or bypassed function
+    shows up here instead of as a silent 0 in the profile."""
+    import json
+    import subprocess
+
+    script = BENCH / "profile_ingest.py"
+    command = [sys.executable, str(script), "--raw", str(tiny_raw), "--skip", "1", "--groups", "99", "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["groups"] >= 1 and result["rows"] > 0
+    parts = result["parts"]
+    named = [p for p in parts if not p.startswith("other")]
+    assert len(named) == 8
+    assert all(parts[p] > 0 for p in named), parts
+    assert sum(parts.values()) == pytest.approx(result["seconds"])
