@@ -6,6 +6,7 @@ a `WaybillWatchError` into a one-line message and a non-zero exit.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -103,5 +104,15 @@ def report(
     out.print(paths)
 
 
+def main() -> None:
+    """The `waybill-watch` command: `app`, with no garbage collection at exit (see below)."""
+    try:
+        app()
+    finally:
+        # The interpreter's final collection walked every object dbt and polars had left (~0.8 s of
+        # a ~13 s daily run); the process ends now, so the operating system frees them instead.
+        gc.freeze()
+
+
 if __name__ == "__main__":
-    app()
+    main()
