@@ -52,6 +52,12 @@ REQUIRED_TABLES: tuple[str, ...] = (
 # listing_key uncompressed; the file 108 -> 135 MB).
 UNCOMPRESSED_TEXT_SUFFIXES = ("_key", "_hash")
 
+# The copy and the exports are written without keeping the rows' order: DuckDB then writes a large
+# table's row groups in parallel, not one after another (100M observations: copy, check and exports
+# 3.3-3.6 s -> 2.3-2.5 s). No table's row order carries anything: the dbt build writes them without
+# it as well (profiles.yml), and readers sort.
+UNORDERED = "set preserve_insertion_order = false"
+
 EXPORTS_DIRNAME = "exports"
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -116,6 +122,7 @@ def _copy_published_tables(
 ) -> dict[str, int]:
     new_db.unlink(missing_ok=True)
     with duckdb.connect(str(new_db)) as con:
+        con.execute(UNORDERED)
         _attach_build(con, build_db)
         names = published_table_names(con, BUILD_CATALOG)
         missing = sorted(set(REQUIRED_TABLES) - set(names))
@@ -224,6 +231,7 @@ def _write_exports(new_db: Path, exports_dir: Path, tables: dict[str, int]) -> N
         shutil.rmtree(exports_dir)
     exports_dir.mkdir(parents=True)
     with duckdb.connect(str(new_db), read_only=True) as con:
+        con.execute(UNORDERED)
         for name in tables:
             parquet_path = exports_dir / f"{name}.parquet"
             con.execute(f"copy main.\"{name}\" to '{_sql_literal(parquet_path)}' (format parquet)")

@@ -131,6 +131,39 @@ def test_exports_parquet_and_csv_with_bom(published: Path):
     assert not leftovers(published)
 
 
+def test_copy_and_exports_hold_the_builds_rows(published: Path):
+    """The copy and the exports are written without keeping row order (publish.UNORDERED): each holds
+    exactly the build's rows, as a multiset, for every published table."""
+    exports = published / "exports"
+    with duckdb.connect(str(analyst_db_path(published)), read_only=True) as con:
+        con.execute(f"attach '{build_db_path(published)}' as build_db (read_only)")
+        for name in build_tables(published):
+            if not name.startswith(("fct_", "dim_", "mart_", "audit_")):
+                continue
+            build = f"build_db.marts.{name}"
+            copies = {
+                "copy": f"main.{name}",
+                "parquet": f"read_parquet('{exports / f'{name}.parquet'}')",
+                # the CSV compared as text: every column of the build cast to varchar
+                "csv": f"read_csv('{exports / f'{name}.csv'}', all_varchar = true, header = true)",
+            }
+            for kind, rows in copies.items():
+                source = f"(select * from {build})"
+                if kind == "csv":
+                    columns = [
+                        c for (c,) in con.execute(f"select name from pragma_table_info('{build}')").fetchall()
+                    ]
+                    source = (
+                        "(select " + ", ".join(f'cast("{c}" as varchar)' for c in columns) + f" from {build})"
+                    )
+                    rows = f"(select * from {rows})"
+                differing = con.execute(
+                    f"select count(*) from ((select * from {source} except all select * from {rows})"
+                    f" union all (select * from {rows} except all select * from {source}))"
+                ).fetchone()[0]
+                assert differing == 0, (name, kind)
+
+
 def test_readers_keep_reading_during_publish(published: Path):
     analyst = analyst_db_path(published)
     reader = duckdb.connect(str(analyst), read_only=True)
