@@ -156,7 +156,6 @@ def test_copy_and_exports_hold_the_builds_rows(published: Path):
                     source = (
                         "(select " + ", ".join(f'cast("{c}" as varchar)' for c in columns) + f" from {build})"
                     )
-                    rows = f"(select * from {rows})"
                 differing = con.execute(
                     f"select count(*) from ((select * from {source} except all select * from {rows})"
                     f" union all (select * from {rows} except all select * from {source}))"
