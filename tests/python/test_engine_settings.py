@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pytest
 
+from waybill_watch.config import build_db_path
 from waybill_watch.dbt_runner import run_dbt
 
-SETTINGS = ("disabled_optimizers", "TimeZone", "memory_limit")
+SETTINGS = ("disabled_optimizers", "TimeZone", "memory_limit", "block_allocator_memory")
 
 
 @pytest.fixture(scope="module")
@@ -30,3 +34,33 @@ def test_dbt_connections_run_without_partitioned_execution(settings: dict[str, s
 def test_dbt_connections_have_the_memory_limit_and_utc(settings: dict[str, str]) -> None:
     assert settings["TimeZone"] == "UTC"
     assert settings["memory_limit"] == "2.2 GiB"  # 2.4GB, as DuckDB prints it
+
+
+def test_dbt_connections_keep_their_block_buffers(settings: dict[str, str]) -> None:
+    # up to 1GB of the buffer pool's blocks are kept for reuse instead of being handed back to the
+    # system and faulted in again (profiles.yml; 100M daily run: 1.94M -> 1.39-1.48M page faults)
+    assert settings["block_allocator_memory"] == "953.6 MiB"  # 1GB, as DuckDB prints it
+
+
+def row_groups_after_a_dbt_command(warehouse: Path, vacuum: bool) -> int:
+    """A build database whose write-ahead log deletes 90 % of a 6-row-group table, opened and
+    closed by a dbt command (the closing checkpoint writes the deletes), then its row groups."""
+    database = build_db_path(warehouse)
+    database.parent.mkdir(parents=True)
+    with duckdb.connect(str(database)) as con:
+        rows = "select range as id, md5(range::varchar) as v from range(600000)"
+        con.execute(f"create table rows_kept as {rows}")
+        con.execute("checkpoint")
+        con.execute("pragma disable_checkpoint_on_shutdown")
+        con.execute("delete from rows_kept where id % 10 <> 0")
+    run_dbt(["show", "--inline", "select count(*) as n from rows_kept"], warehouse, vacuum=vacuum)
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*) from rows_kept").fetchone()[0] == 60_000
+        sql = "select count(distinct row_group_id) from pragma_storage_info('rows_kept')"
+        return con.execute(sql).fetchone()[0]
+
+
+def test_the_closing_checkpoint_vacuums_unless_told_not_to(tmp_path: Path) -> None:
+    # pipeline.vacuums_at_close: most daily builds leave the deleted rows' row groups as they are
+    assert row_groups_after_a_dbt_command(tmp_path / "vacuumed", vacuum=True) == 1
+    assert row_groups_after_a_dbt_command(tmp_path / "not_vacuumed", vacuum=False) == 5

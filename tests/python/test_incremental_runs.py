@@ -22,11 +22,13 @@ import pytest
 
 from waybill_watch.config import analyst_db_path, build_db_path
 from waybill_watch.pipeline import (
+    VACUUM_EVERY,
     build_and_publish,
     build_args,
     feed_bronze_digest,
     project_fingerprint,
     run_pipeline,
+    vacuums_at_close,
 )
 
 # Columns of the audit table that name the run, not the data: an incremental history has other
@@ -209,6 +211,20 @@ def test_full_build_leaves_out_the_batch_view_tests(tiny_warehouse: Path) -> Non
     results = json.loads((tiny_warehouse / "dbt_target" / "run_results.json").read_text(encoding="utf-8"))
     assert sum(result["unique_id"].startswith("test.") for result in results["results"]) > 100
     assert batch_view_tests(tiny_warehouse) == {}
+
+
+def test_daily_builds_vacuum_once_in_a_while(incremental_warehouse: Path, tmp_path: Path) -> None:
+    # the full build vacuumed as it closed; the two daily builds after it did not (the equality with
+    # the full run above holds with their deleted rows left in place)
+    since_vacuum = incremental_warehouse / "build" / "daily_builds_since_vacuum.txt"
+    assert since_vacuum.read_text() == "2\n"
+    warehouse = tmp_path / "warehouse"
+    (warehouse / "build").mkdir(parents=True)
+    assert vacuums_at_close(warehouse, daily=False)
+    assert not vacuums_at_close(warehouse, daily=True)
+    for count, vacuums in ((VACUUM_EVERY - 2, False), (VACUUM_EVERY - 1, True), (VACUUM_EVERY + 3, True)):
+        (warehouse / "build" / "daily_builds_since_vacuum.txt").write_text(f"{count}\n")
+        assert vacuums_at_close(warehouse, daily=True) == vacuums
 
 
 def test_build_args_follow_the_fingerprint(tmp_path: Path) -> None:
