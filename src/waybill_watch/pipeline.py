@@ -133,7 +133,7 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
     for tag in FEED_TAGS:
         _feed_bronze_file(warehouse_dir, tag).unlink(missing_ok=True)
     run_dbt(args, warehouse_dir, callbacks=[on_event], vacuum=vacuum)
-    _record_daily_build(warehouse_dir, vacuumed=vacuum)
+    _record_build(warehouse_dir, vacuumed=vacuum)
     for tag, digest in feed_digests.items():
         _feed_bronze_file(warehouse_dir, tag).write_text(digest)
     _fingerprint_file(warehouse_dir).write_text(project_fingerprint())
@@ -161,7 +161,7 @@ def _daily_builds_since_vacuum(warehouse_dir: Path) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def _record_daily_build(warehouse_dir: Path, vacuumed: bool) -> None:
+def _record_build(warehouse_dir: Path, vacuumed: bool) -> None:
     count = 0 if vacuumed else _daily_builds_since_vacuum(warehouse_dir) + 1
     _vacuum_file(warehouse_dir).write_text(f"{count}\n")
 
