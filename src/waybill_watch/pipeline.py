@@ -146,7 +146,8 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
 # whichever share of their rows was deleted, so one vacuum after several days costs about what one
 # day's does (100M: 1.28 s after four days without, 0.9-1.6 s after one; a close without it 0.2-0.3 s).
 # The deleted rows of up to a week (~0.9M in each listing table, whose live rows are 1.28M) stay on
-# disk meanwhile: the build file grew 21-32 MB a day (docs/marts.md). A full build always vacuums.
+# disk meanwhile: the 100M build file grew 41-50 MB a day until the first vacuum, then kept its size,
+# the days re-using the blocks a vacuum frees (docs/marts.md). A full build always vacuums.
 VACUUM_EVERY = 7
 FULL_REFRESH = "--full-refresh"
 
