@@ -118,7 +118,7 @@ def run_dbt(
     return result
 
 
-def _skip_vacuum_at_close(connection_manager) -> None:
+def _skip_vacuum_at_close(connection_manager: type) -> None:
     """No vacuum tasks in the checkpoint DuckDB makes as the build database closes.
 
     That checkpoint is mostly vacuum: a day deletes and re-inserts ~146k of the 1.28M listings in
