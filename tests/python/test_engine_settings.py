@@ -38,7 +38,7 @@ def test_dbt_connections_have_the_memory_limit_and_utc(settings: dict[str, str])
 
 def test_dbt_connections_keep_their_block_buffers(settings: dict[str, str]) -> None:
     # up to 1GB of the buffer pool's blocks are kept for reuse instead of being handed back to the
-    # system and faulted in again (profiles.yml; 100M daily run: 1.91-1.97M -> 1.39-1.45M page faults)
+    # system and faulted in again (profiles.yml says why, with its measured page faults)
     assert settings["block_allocator_memory"] == "953.6 MiB"  # 1GB, as DuckDB prints it
 
 
