@@ -1,4 +1,5 @@
-"""Import slow modules in a background thread while this process does other work.
+"""Import slow modules in a background thread while this process does other work, and defer
+modules a library imports but this project never uses.
 
 great_expectations takes seconds to import and dbt about two: a daily run is ~20 s, so both are
 imported while ingest reads files (polars and gzip release the GIL while they work)."""
@@ -9,6 +10,7 @@ import contextlib
 import importlib
 import sys
 import threading
+from types import ModuleType
 
 
 def _import_quietly(name: str) -> None:
@@ -22,3 +24,37 @@ def import_in_background(*names: str) -> None:
     for name in names:
         if name not in sys.modules:
             threading.Thread(target=_import_quietly, args=(name,), daemon=True).start()
+
+
+class _Deferred(ModuleType):
+    """Stands in sys.modules for a module not imported yet: the first attribute read imports the
+    real module (which then replaces it there) and reads the attribute from it."""
+
+    def __getattr__(self, attribute: str) -> object:
+        return getattr(_imported(self.__name__), attribute)
+
+
+def _imported(name: str) -> ModuleType:
+    module = sys.modules.get(name)
+    if isinstance(module, _Deferred):
+        del sys.modules[name]
+        try:
+            module = importlib.import_module(name)
+        except BaseException:
+            sys.modules[name] = _Deferred(name)
+            raise
+    return module if module is not None else importlib.import_module(name)
+
+
+def defer_imports(*names: str) -> None:
+    """Until one of its attributes is read, `import name` of each module not imported yet gives a
+    stand-in and runs none of the module's code. For a process with one importing thread: it
+    leaves the import system's module locks alone."""
+    for name in names:
+        if name not in sys.modules:
+            sys.modules[name] = _Deferred(name)
+
+
+def is_deferred(name: str) -> bool:
+    """Whether `name` is still a stand-in of defer_imports (never imported for real)."""
+    return isinstance(sys.modules.get(name), _Deferred)

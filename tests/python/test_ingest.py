@@ -28,6 +28,7 @@ from waybill_watch.errors import WaybillWatchError
 from waybill_watch.ingest import IngestSummary, boundary, ingest_raw, validate
 from waybill_watch.ingest.boundary import Pseudonymizer
 from waybill_watch.ingest.schemas import CRAWL_SCHEMA, INCIDENTS_SCHEMA
+from waybill_watch.preload import is_deferred
 
 RAW_HANDLES = ["Seller_One", "seller_one", "wx_seller_one", "13812345678", "SellerTwo", "qq:123456789"]
 SUSPECT_NAMES = ["张三", "李四"]
@@ -480,6 +481,9 @@ def test_validation_in_its_own_process_equals_validation_here(
     assert in_background.pending_validation is None
     assert in_background.data_docs == tmp_path / "background" / "data_docs" / "index.html"
     assert in_background.data_docs.exists()
+    # what GX imports and the suites never use stayed unimported through the validations and Data Docs
+    for name in validate.GX_UNUSED_IMPORTS:
+        assert validate._submit(is_deferred, name).result(timeout=60), name
 
     prepare = validate.BronzeValidator.prepare
     monkeypatch.setattr(validate.BronzeValidator, "prepare", lambda self, in_own_process=False: prepare(self))

@@ -39,9 +39,14 @@ from typing import Any
 import polars as pl
 
 from waybill_watch.ingest.docs_offline import make_offline
-from waybill_watch.preload import import_in_background
+from waybill_watch.preload import defer_imports, import_in_background
 
 SAMPLE_ROWS = 20_000
+# Modules great_expectations imports for expectations this project does not use (the KL divergence
+# expectation, with its altair charts, and the KS test metrics): scipy.stats and altair were ~1.2 s
+# of the ~3 s of GX's import in a daily run's validation process. There they are deferred
+# (preload.defer_imports): an expectation that did use them would import them when it runs.
+GX_UNUSED_IMPORTS = ("scipy.stats", "altair")
 DOCS_SITE = "bronze"
 CHANNELS = [
     "ecommerce_platform",
@@ -327,6 +332,12 @@ def validate_samples(
     return validator.finish_here(), validator.outcomes
 
 
+def start_validation_process() -> None:
+    """The validation process's initializer."""
+    skip_collection_at_exit()
+    defer_imports(*GX_UNUSED_IMPORTS)
+
+
 def skip_collection_at_exit() -> None:
     """Leave the objects alive at exit to the operating system: the garbage collection of a process
     that has imported GX (or dbt) at its exit took ~0.8 s, and the run waits for this process to end."""
@@ -350,7 +361,7 @@ def _submit(function: Callable[..., Any], *args: Any) -> Future:
         if _process is None:
             # spawn: fork is unsafe with polars' thread pool
             _process = ProcessPoolExecutor(
-                max_workers=1, mp_context=mp.get_context("spawn"), initializer=skip_collection_at_exit
+                max_workers=1, mp_context=mp.get_context("spawn"), initializer=start_validation_process
             )
             atexit.register(_process.shutdown)
         try:
