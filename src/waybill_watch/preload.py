@@ -35,15 +35,14 @@ class _Deferred(ModuleType):
 
 
 def _imported(name: str) -> ModuleType:
-    module = sys.modules.get(name)
-    if isinstance(module, _Deferred):
-        del sys.modules[name]
-        try:
-            module = importlib.import_module(name)
-        except BaseException:
-            sys.modules[name] = _Deferred(name)
-            raise
-    return module if module is not None else importlib.import_module(name)
+    if not is_deferred(name):
+        return importlib.import_module(name)
+    stand_in = sys.modules.pop(name)
+    try:
+        return importlib.import_module(name)
+    except BaseException:
+        sys.modules[name] = stand_in  # a failed import is retried on the next attribute read
+        raise
 
 
 def defer_imports(*names: str) -> None:
