@@ -1,7 +1,4 @@
-{#- Listing × quarter state (SPEC §5); see macros/marts/listing_periods.sql.
-    Built after int_listing_months_summarized (depends_on below), not beside it: the two share
-    DuckDB's memory limit, and side by side at 100M rows they spilled and took 5× longer each. -#}
--- depends_on: {{ ref('int_listing_months_summarized') }}
+{#- Listing × quarter state (SPEC §5); see macros/marts/listing_periods.sql. -#}
 {{
     config(
         materialized='incremental',

@@ -1,8 +1,5 @@
 {#- One row per listing (SPEC §5, §6). Times are Asia/Shanghai wall time;
     the period columns (month_start, quarter, quarter_start) are those of first_seen_at.
-    Built after the market marts (depends_on below), a scheduling choice only: beside
-    int_listing_months_summarized it took 10× longer and slowed that model too (docs/marts.md
-    "Scheduling the heavy models").
     Incremental (delete+insert on listing_key): a run rewrites the listings int_listings_aggregated
     recomputed in this run (their `loaded_at` is this run's load batch; 146k of 1.28M listings in a
     100M daily run). A run that stops half-way leaves no project fingerprint, and the next
@@ -16,7 +13,6 @@
         on_schema_change='fail',
     )
 }}
--- depends_on: {{ ref('mart_market_quarterly') }}
 
 with
 

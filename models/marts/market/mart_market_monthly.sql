@@ -1,10 +1,7 @@
 {#- Month × region_code × channel market measures with roll-ups; see macros/marts/market_measures.sql.
     Incremental (delete+insert on the month): a run recomputes only the months whose measures can
     have changed (macros/marts/market_periods.sql); at 100M observations a daily run changes
-    listing-month rows of one month out of ~22.
-    Built after int_listing_quarters_summarized (depends_on below), not beside it: both use all of
-    DuckDB's memory limit and both cores, and side by side at 100M rows each took 4× longer
-    (docs/marts.md "Scheduling the heavy models"). -#}
+    listing-month rows of one month out of ~22. -#}
 {{
     config(
         materialized='incremental',
@@ -13,6 +10,5 @@
         on_schema_change='fail',
     )
 }}
--- depends_on: {{ ref('int_listing_quarters_summarized') }}
 {%- set periods = market_periods_to_rebuild('month') %}
 {{ market_measures_sql('month', periods.measured if periods is not none else none) }}

@@ -4,9 +4,7 @@
     price changes, on either side) or when either quarter is low-coverage (SPEC §6).
     Incremental (delete+insert on the quarter): a run recomputes the quarters whose measures can have
     changed and the quarters that compare with them, from the measures of those and of the quarters
-    they compare with (macros/marts/market_periods.sql).
-    Built after mart_market_monthly (depends_on below), not beside it: the two share DuckDB's memory
-    limit, and side by side at 100M rows they spilled over 20 GB and ran the disk full. -#}
+    they compare with (macros/marts/market_periods.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -15,7 +13,6 @@
         on_schema_change='fail',
     )
 }}
--- depends_on: {{ ref('mart_market_monthly') }}
 {%- set periods = market_periods_to_rebuild('quarter', comparison_months=[3, 12]) %}
 
 with
