@@ -5,6 +5,7 @@ hand from the files built below."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -484,6 +485,8 @@ def test_validation_in_its_own_process_equals_validation_here(
     # what GX imports and the suites never use stayed unimported through the validations and Data Docs
     for name in validate.GX_UNUSED_IMPORTS:
         assert validate._submit(is_deferred, name).result(timeout=60), name
+    # and it ran at a lower priority than this process
+    assert validate._submit(os.nice, 0).result(timeout=60) == os.nice(0) + validate.VALIDATION_NICENESS
 
     prepare = validate.BronzeValidator.prepare
     monkeypatch.setattr(validate.BronzeValidator, "prepare", lambda self, in_own_process=False: prepare(self))
