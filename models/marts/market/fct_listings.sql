@@ -4,11 +4,7 @@
     recomputed in this run (their `loaded_at` is this run's load batch; 146k of 1.28M listings in a
     100M daily run). A run that stops half-way leaves no project fingerprint, and the next
     `waybill-watch run` is a full build (pipeline.build_args), so no recomputed listing is left
-    behind.
-    `loaded_at` stays in the build: publish copies only the rows of load batches it has not
-    published yet into a copy of the previous analyst file (docs/marts.md "Publication"), and
-    leaves the column out of the analyst table, where it would differ between a history of daily
-    runs and a full rebuild. -#}
+    behind. -#}
 {{
     config(
         materialized='incremental',
@@ -59,9 +55,7 @@ final as (
         listings.has_unmasked_samples,
         {{ period_columns('cast(listings.first_seen_at as date)') }},
         cast(listings.removed_at as date) as removed_date,
-        listings.removed_at is null as is_live,
-        -- build only (publish.BUILD_ONLY_COLUMNS): which rows a publish must copy again
-        listings.loaded_at
+        listings.removed_at is null as is_live
     from listings
     left join sellers
         on listings.seller_num = sellers.seller_num
