@@ -161,16 +161,20 @@ def _build_table(name: str) -> str:
 
 def _column_definitions(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """The build table's columns and types, key and hash texts stored uncompressed."""
-    columns = con.execute(
+    return ", ".join(
+        f"{_quoted(column)} {data_type}"
+        + (" using compression uncompressed" if _stored_uncompressed(column, data_type) else "")
+        for column, data_type in _build_columns(con, name)
+    )
+
+
+def _build_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
+    """The build table's columns and their types, in the table's order."""
+    return con.execute(
         "select column_name, data_type from duckdb_columns()"
         " where database_name = ? and schema_name = ? and table_name = ? order by column_index",
         [BUILD_CATALOG, BUILD_MARTS_SCHEMA, name],
     ).fetchall()
-    return ", ".join(
-        f"{_quoted(column)} {data_type}"
-        + (" using compression uncompressed" if _stored_uncompressed(column, data_type) else "")
-        for column, data_type in columns
-    )
 
 
 def _stored_uncompressed(column: str, data_type: str) -> bool:
@@ -281,14 +285,7 @@ def _with_bom_in_header(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """A select of the build table's rows whose first column is named with a leading U+FEFF: the
     CSV's header then starts with the UTF-8 BOM, written by DuckDB in one pass (prepending it
     afterwards rewrote fct_listings' 320 MB at 100M observations)."""
-    columns = [
-        row[0]
-        for row in con.execute(
-            "select column_name from duckdb_columns()"
-            " where database_name = ? and schema_name = ? and table_name = ? order by column_index",
-            [BUILD_CATALOG, BUILD_MARTS_SCHEMA, name],
-        ).fetchall()
-    ]
+    columns = [column for column, _ in _build_columns(con, name)]
     first, *rest = (_quoted(column) for column in columns)
     bom_first = _quoted(UTF8_BOM.decode("utf-8") + columns[0])
     return f"select {', '.join([f'{first} as {bom_first}', *rest])} from {_build_table(name)}"
