@@ -74,12 +74,15 @@ def run_dbt(
     callbacks: list[Callable] | None = None,
     raise_on_failure: bool = True,
     vacuum: bool = True,
+    manifest=None,
 ):
     """Invoke dbt (e.g. ["build"]) for `warehouse_dir`; returns the dbtRunnerResult.
     vacuum=False: the checkpoint as dbt's connection closes writes the run's changes without
-    compacting the tables' row groups (pipeline.vacuums_at_close says when)."""
+    compacting the tables' row groups (pipeline.vacuums_at_close says when).
+    manifest: the project as a `dbt parse` of this process returned it; dbt then does not parse."""
     from dbt.adapters.duckdb import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
+    from dbt.contracts.results import RunExecutionResult
 
     warehouse_dir = warehouse_dir.resolve()
     target_dir = warehouse_dir / "dbt_target"
@@ -102,12 +105,12 @@ def run_dbt(
         _start_from_saved_parse(target_dir)
     with _inside(warehouse_dir):
         try:
-            result = dbtRunner(callbacks=callbacks or []).invoke(full_args)
+            result = dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke(full_args)
         finally:
             if not vacuum:
                 _skip_vacuum_at_close(DuckDBConnectionManager)
             DuckDBConnectionManager.close_all_connections()
-    if NO_WRITE_JSON in args and result.result is not None and hasattr(result.result, "write"):
+    if NO_WRITE_JSON in args and isinstance(result.result, RunExecutionResult):
         # dbt then writes neither manifest.json nor run_results.json: the results of the run are
         # what the tests, the bench and a person looking into a failure read
         result.result.write(str(target_dir / "run_results.json"))

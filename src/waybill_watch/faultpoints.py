@@ -5,7 +5,8 @@ writes `WAREHOUSE/.paused-<point>` (holding its pid) and sleeps, so that a test 
 at a known phase instead of racing it. Points:
 
 - `ingest`:  bronze files written, the audit not yet (ingest/run.py)
-- `dbt`:     `dbt build` under way, after its first node finished (pipeline.py)
+- `dbt`:     `dbt build` under way, after its first node finished (pipeline.py; the dbt process,
+             dbt_process.py, holds still meanwhile: `hold_if_requested`)
 - `publish`: the new analyst file half-written, before the swap (pipeline.py)
 
 Unset (always, outside tests) this does nothing.
@@ -31,3 +32,15 @@ def pause_if_requested(point: str, warehouse_dir: Path) -> None:
         return  # a callback that fires again in the same run: pause only once
     marker.write_text(str(os.getpid()))
     time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "600")))
+
+
+def hold_if_requested(point: str) -> None:
+    """Sleep at `point`, without a marker, once per process: a helper process (the dbt process)
+    stands still while the run it belongs to pauses there."""
+    if os.environ.get(PAUSE_ENV) != point or point in _HELD:
+        return
+    _HELD.add(point)
+    time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "600")))
+
+
+_HELD: set[str] = set()

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from waybill_watch.config import PROJECT_ROOT, bronze_dir, build_db_path
-from waybill_watch.dbt_runner import NO_WRITE_JSON, run_dbt
+from waybill_watch.dbt_process import DbtProcess, started_dbt
+from waybill_watch.dbt_runner import NO_WRITE_JSON
 from waybill_watch.errors import WaybillWatchError
 from waybill_watch.faultpoints import pause_if_requested
-from waybill_watch.preload import import_in_background
 from waybill_watch.privacy import pseudonym_key
 from waybill_watch.publish import PublishSummary, publish
 
@@ -62,9 +62,9 @@ def run_pipeline(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Ru
         # refuse the demo key before any progress output or directory: the one-line message stays alone
         pseudonym_key(strict=True)
     warehouse_dir.mkdir(parents=True, exist_ok=True)
-    import_in_background("dbt.cli.main", "dbt.adapters.duckdb")  # ~2 s, overlapping ingest
     seconds: dict[str, float] = {}
-    with _progress() as progress:
+    # dbt imports and parses the project in its own process while ingest reads files (dbt_process.py)
+    with started_dbt(warehouse_dir) as dbt, _progress() as progress:
         step = progress.add_task("ingest", total=None)
         started = time.perf_counter()
         # the validation of the new bronze may go on beside dbt (it gates nothing); its Data Docs
@@ -73,7 +73,7 @@ def run_pipeline(raw_dir: Path, warehouse_dir: Path, strict: bool = False) -> Ru
         seconds["ingest"] = time.perf_counter() - started
         progress.update(step, total=1, completed=1)
         nodes, published = _build_and_publish(
-            warehouse_dir, progress, seconds, before_publish=ingest_summary.wait_for_validation
+            warehouse_dir, dbt, progress, seconds, before_publish=ingest_summary.wait_for_validation
         )
     return RunSummary(raw_dir, warehouse_dir, ingest_summary, nodes, published, seconds)
 
@@ -82,19 +82,20 @@ def build_and_publish(warehouse_dir: Path) -> tuple[int, PublishSummary]:
     """The steps after ingest: `dbt build` on the bronze already in WAREHOUSE, then publish.
     Returns the number of dbt nodes that passed and the publish summary."""
     warehouse_dir = Path(warehouse_dir).resolve()
-    with _progress() as progress:
-        return _build_and_publish(warehouse_dir, progress, {})
+    with started_dbt(warehouse_dir) as dbt, _progress() as progress:
+        return _build_and_publish(warehouse_dir, dbt, progress, {})
 
 
 def _build_and_publish(
     warehouse_dir: Path,
+    dbt: DbtProcess,
     progress: Progress,
     seconds: dict[str, float],
     before_publish: Callable[[], None] | None = None,
 ) -> tuple[int, PublishSummary]:
     step = progress.add_task("dbt build", total=None)
     started = time.perf_counter()
-    nodes = _build(warehouse_dir, progress, step)
+    nodes = _build(warehouse_dir, dbt, progress, step)
     seconds["dbt build"] = time.perf_counter() - started
     if before_publish is not None:
         started = time.perf_counter()
@@ -114,15 +115,14 @@ def _build_and_publish(
     return nodes, published
 
 
-def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
+def _build(warehouse_dir: Path, dbt: DbtProcess, progress: Progress, step: TaskID) -> int:
     finished = 0
 
-    def on_event(event) -> None:
+    def on_node_finished() -> None:
         nonlocal finished
-        if event.info.name == "NodeFinished":
-            finished += 1
-            progress.update(step, completed=finished, description=f"dbt build ({finished} nodes)")
-            pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
+        finished += 1
+        progress.update(step, completed=finished, description=f"dbt build ({finished} nodes)")
+        pause_if_requested("dbt", warehouse_dir)  # test hook (faultpoints.py): no-op unless set
 
     args = build_args(warehouse_dir)
     vacuum = vacuums_at_close(warehouse_dir, daily=FULL_REFRESH not in args)
@@ -132,7 +132,7 @@ def _build(warehouse_dir: Path, progress: Progress, step: TaskID) -> int:
     _fingerprint_file(warehouse_dir).unlink(missing_ok=True)
     for tag in FEED_TAGS:
         _feed_bronze_file(warehouse_dir, tag).unlink(missing_ok=True)
-    run_dbt(args, warehouse_dir, callbacks=[on_event], vacuum=vacuum)
+    dbt.build(args, vacuum, on_node_finished)
     _record_build(warehouse_dir, vacuumed=vacuum)
     for tag, digest in feed_digests.items():
         _feed_bronze_file(warehouse_dir, tag).write_text(digest)

@@ -1,8 +1,9 @@
 """Import slow modules in a background thread while this process does other work, and defer
 modules a library imports but this project never uses.
 
-great_expectations takes seconds to import and dbt about two: a daily run is ~20 s, so both are
-imported while ingest reads files (polars and gzip release the GIL while they work)."""
+great_expectations takes seconds to import: a daily run is ~20 s, so a full load imports it while
+ingest reads files (polars and gzip release the GIL while they work). dbt is imported by a process
+of its own (dbt_process.py)."""
 
 from __future__ import annotations
 

@@ -104,6 +104,41 @@ def wait_for_pause(
     raise AssertionError(f"run did not reach {point} within {timeout}s")
 
 
+def _process_stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a running process from /proc, or None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def dbt_processes_of(run_pid: int) -> list[int]:
+    """The pids of the dbt processes (src/waybill_watch/dbt_process.py) the run `run_pid` started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _process_stat(int(entry.name))
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if stat and stat[1] == run_pid and b"waybill_watch.dbt_process" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def still_running(pids: list[int], wait_seconds: float) -> list[int]:
+    """Those of `pids` still running (not ended, not a zombie) after waiting up to `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        running = [pid for pid in pids if (stat := _process_stat(pid)) and stat[0] not in {"Z", "X"}]
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.05)
+
+
 READ_PAUSE_SECONDS = 0.02
 
 

@@ -22,10 +22,12 @@ from fault_tools import (
     NEW_DAY,
     add_crawl_day,
     copy_warehouse,
+    dbt_processes_of,
     file_digest,
     link_tree,
     published_counts,
     start_run,
+    still_running,
     wait_for_pause,
 )
 from waybill_watch.config import analyst_db_path, bronze_dir
@@ -58,9 +60,12 @@ def _kill_at(point: str, raw: Path, warehouse: Path, logs: Path) -> dict[str, ob
     proc = start_run(raw, warehouse, log, pause_at=point)
     marker = wait_for_pause(proc, warehouse, point, log)
     evidence = _evidence(point, warehouse, proc.pid)
+    dbt_processes = dbt_processes_of(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     evidence["returncode"] = proc.returncode
+    evidence["dbt_processes"] = len(dbt_processes)
+    evidence["dbt_processes_left"] = len(still_running(dbt_processes, wait_seconds=10))
     marker.unlink()
     return evidence
 
@@ -125,6 +130,14 @@ def test_each_kill_fell_inside_its_phase(story: CrashStory) -> None:
     assert story.crashes["publish"].evidence["fingerprint_recorded"] is True
     assert story.crashes["publish"].evidence["half_written_analyst_db"] is True
     assert {c.evidence["returncode"] for c in story.crashes.values()} == {-signal.SIGKILL}
+    # dbt's process (dbt_process.py) runs from the start of the run to the end of the build, and
+    # dies with the run: the next run finds the build database unlocked
+    assert {p: c.evidence["dbt_processes"] for p, c in story.crashes.items()} == {
+        "ingest": 1,
+        "dbt": 1,
+        "publish": 0,
+    }
+    assert {c.evidence["dbt_processes_left"] for c in story.crashes.values()} == {0}
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
