@@ -131,6 +131,21 @@ def test_daily_target_reads_both_daily_runs() -> None:
     assert daily_line(25.0) == "| incremental daily run at 100M < 20 s | 25.0 s | no, by 5 s |"
 
 
+def test_full_run_target_says_by_how_much_it_is_missed() -> None:
+    from report_md import _targets
+
+    def full_line(ours: float, baseline: float) -> str:
+        big = {"full_run": {"wall_s": ours}, "duckdb_baseline": {"wall_s": baseline}}
+        (line,) = [row for row in _targets({"100M": big}) if row.startswith("| full run at 100M ≤")]
+        return line
+
+    # session 32's two figures: 797.5 ÷ 529.6 s missed the limit of 794.4 s by 3.1 s
+    assert full_line(797.5, 529.6) == (
+        "| full run at 100M ≤ 1.5× DuckDB baseline | 798 s vs 530 s = 1.51× | no, by 3 s (limit 794 s) |"
+    )
+    assert full_line(758.0, 628.6).endswith("= 1.21× | yes |")
+
+
 def test_results_name_the_speed_of_the_machine() -> None:
     """Each size's figures carry the machine's speed on fixed work (a Python loop, a DuckDB
     aggregate), and results.md prints it beside the machine: absolute targets depend on it."""
