@@ -34,6 +34,10 @@ def pause_if_requested(point: str, warehouse_dir: Path) -> None:
     time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "600")))
 
 
+# the points this process has held at (hold_if_requested holds once per process and point)
+_HELD: set[str] = set()
+
+
 def hold_if_requested(point: str) -> None:
     """Sleep at `point`, without a marker, once per process: a helper process (the dbt process)
     stands still while the run it belongs to pauses there."""
@@ -41,6 +45,3 @@ def hold_if_requested(point: str) -> None:
         return
     _HELD.add(point)
     time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "600")))
-
-
-_HELD: set[str] = set()
