@@ -9,6 +9,7 @@ import json
 import zlib
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from isal import isal_zlib
@@ -219,3 +220,27 @@ def test_gunzip_reads_as_zlib_reads(case: str) -> None:
     assert (by_isal[1] is None) == (by_zlib[1] is None)
     if by_zlib[1] is None:
         assert by_isal == by_zlib
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4, 1 << 20])
+def test_byte_counts_across_chunk_boundaries(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crawl, "BYTE_COUNT_CHUNK", chunk)
+    data = b'{"a": [1]}\n{"b": 2}\n\n{"c": [3, [4]]}'
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    # counted by hand: 3 newlines, 3 opening braces, 3 opening brackets
+    assert [crawl._byte_count(buffer, byte) for byte in (b"\n", b"{", b"[")] == [3, 3, 3]
+    assert crawl._byte_count(np.frombuffer(b"", dtype=np.uint8), b"\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        (b"", [b""]),
+        (b"a", [b"a"]),
+        (b"a\nb\n", [b"a", b"b", b""]),
+        (b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10", [b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8"]),
+        (b"\n\nx", [b"", b"", b"x"]),
+    ],
+)
+def test_first_lines_are_those_split_gives(data: bytes, lines: list[bytes]) -> None:
+    assert crawl._first_lines(data, 8) == lines == data.split(b"\n", 8)[:8]
