@@ -124,11 +124,12 @@ def test_daily_target_reads_both_daily_runs() -> None:
         return line
 
     assert daily_line(37.9, 31.2) == (
-        "| incremental daily run at 100M < 20 s | 37.9 s (the next day: 31.2 s) | no, by 11–18 s |"
+        "| incremental daily run at 100M < 20 s | 37.9 s (the next day: 31.2 s) | no, by 11.2–17.9 s |"
     )
-    assert daily_line(19.5, 21.0).endswith("| no, by 1 s |")
+    assert daily_line(19.5, 21.0).endswith("| no, by 1.0 s |")
+    assert daily_line(21.62, 20.48).endswith("| no, by 0.5–1.6 s |")  # session 33's bench
     assert daily_line(19.5, 18.0).endswith("| yes |")
-    assert daily_line(25.0) == "| incremental daily run at 100M < 20 s | 25.0 s | no, by 5 s |"
+    assert daily_line(25.0) == "| incremental daily run at 100M < 20 s | 25.0 s | no, by 5.0 s |"
 
 
 def test_full_run_target_says_by_how_much_it_is_missed() -> None:
