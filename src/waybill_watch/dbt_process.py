@@ -127,8 +127,9 @@ def _parse(warehouse_dir: Path):
     """The parsed project (dbt's Manifest), or the failed result."""
     from waybill_watch.dbt_runner import NO_WRITE_JSON, run_dbt
 
-    # manifest.json is written by the build of a full refresh, after its run (pipeline.build_args)
-    return run_dbt(["parse", NO_WRITE_JSON], warehouse_dir, raise_on_failure=False)
+    # manifest.json is written by the build of a full refresh, after its run (pipeline.build_args);
+    # quiet: the parse's log lines would fall in the middle of ingest's progress (errors still show)
+    return run_dbt(["parse", NO_WRITE_JSON, "--quiet"], warehouse_dir, raise_on_failure=False)
 
 
 def _serve(warehouse_dir: Path, events: _Events) -> None:
