@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from waybill_watch.errors import WaybillWatchError
+from waybill_watch.dbt_runner import dbt_failed
 
 NODE_FINISHED = "node_finished"
 DONE = "done"
@@ -65,10 +65,10 @@ class DbtProcess:
             elif message["event"] == DONE:
                 self._process.wait()
                 if not message["success"]:
-                    raise WaybillWatchError(f"dbt {' '.join(args)} failed: {message['failure']}")
+                    raise dbt_failed(args, message["failure"])
                 return
         code = self._process.wait()
-        raise WaybillWatchError(f"dbt {' '.join(args)} failed: the dbt process ended with exit code {code}")
+        raise dbt_failed(args, f"the dbt process ended with exit code {code}")
 
 
 @contextmanager

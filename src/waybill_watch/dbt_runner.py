@@ -117,7 +117,7 @@ def run_dbt(
     if shares_parse and result.success:
         _save_parse(target_dir)
     if raise_on_failure and not result.success:
-        raise WaybillWatchError(f"dbt {' '.join(args)} failed: {describe_failure(result)}")
+        raise dbt_failed(args, describe_failure(result))
     return result
 
 
@@ -135,6 +135,11 @@ def _skip_vacuum_at_close(connection_manager: type) -> None:
     if environment is not None and getattr(environment, "conn", None) is not None:
         with contextlib.suppress(duckdb.Error):
             environment.conn.execute("set global max_vacuum_tasks = 0")
+
+
+def dbt_failed(args: list[str], reason: str) -> WaybillWatchError:
+    """The one-line error of a failed dbt command, wherever dbt ran (here or in dbt_process.py)."""
+    return WaybillWatchError(f"dbt {' '.join(args)} failed: {reason}")
 
 
 def describe_failure(result) -> str:
