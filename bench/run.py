@@ -148,7 +148,17 @@ def run_pipeline(raw: Path, warehouse: Path, log: Path) -> dict:
         BENCH_ENV,
     )
     profile = pipeline_profile(log, warehouse)
+    keep_run_results(warehouse, log)
     return result.as_dict() | {"profile": profile, "memory_limit": pipeline_memory_limit()}
+
+
+def keep_run_results(warehouse: Path, log: Path) -> None:
+    """dbt's run_results.json of the run, beside its log (full_run_run_results.json, …): the next
+    run overwrites the warehouse's, and the node timelines of (a), (b) and (b2) are what tells why
+    the first daily run after a full build is the slowest."""
+    results = warehouse / "dbt_target" / "run_results.json"
+    if results.exists():
+        shutil.copyfile(results, log.with_name(f"{log.stem}_run_results.json"))
 
 
 def pipeline_memory_limit() -> str:

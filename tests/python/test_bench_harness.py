@@ -191,6 +191,19 @@ def test_results_name_the_pipelines_memory_limit(monkeypatch) -> None:
     assert run.pipeline_memory_limit() == "1.5GB"
 
 
+def test_each_runs_dbt_results_are_kept_beside_its_log(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse"
+    (warehouse / "dbt_target").mkdir(parents=True)
+    for run_key, elapsed in (("incremental_run", 1.5), ("next_incremental_run", 2.5)):
+        (warehouse / "dbt_target" / "run_results.json").write_text(f'{{"elapsed_time": {elapsed}}}')
+        run.keep_run_results(warehouse, tmp_path / f"{run_key}.log")
+    assert (tmp_path / "incremental_run_run_results.json").read_text() == '{"elapsed_time": 1.5}'
+    assert (tmp_path / "next_incremental_run_run_results.json").read_text() == '{"elapsed_time": 2.5}'
+    # a run that failed before dbt wrote anything leaves nothing to keep
+    run.keep_run_results(tmp_path / "no_warehouse", tmp_path / "full_run.log")
+    assert not (tmp_path / "full_run_run_results.json").exists()
+
+
 def test_ingest_profile_times_the_parts_of_the_real_code_path(tiny_raw: Path) -> None:
     """bench/profile_ingest.py (the ingest table of bench/results_notes.md) wraps ingest's own
     functions by name: each part it names must have taken time, so a renamed or bypassed function

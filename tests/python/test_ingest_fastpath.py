@@ -244,3 +244,28 @@ def test_byte_counts_across_chunk_boundaries(chunk: int, monkeypatch: pytest.Mon
 )
 def test_first_lines_are_those_split_gives(data: bytes, lines: list[bytes]) -> None:
     assert crawl._first_lines(data, 8) == lines == data.split(b"\n", 8)[:8]
+
+
+KEY_COLON_CASES = {
+    # (bytes, (`":` pairs, of which followed by null) counted by hand, or None: declined)
+    "compact": (b'{"a":"x:y","b":null}\n{"a":1}', (3, 1)),
+    "a space after each colon": (b'{"a": "x", "b": null}\n{"c": [1]}', (3, 1)),
+    "a colon inside a value, escaped quote before it": (b'{"a":"say \\":\\" ok"}', (2, 0)),
+    "no keys": (b"[1, 2]\n3", (0, 0)),
+    "space before a colon": (b'{"a" :1}', None),
+    "tab before a colon": (b'{"a"\t:1}', None),
+    "two spaces before a value": (b'{"a":  1}', None),
+    "a tab before a value": (b'{"a":\t1}', None),
+    "true": (b'{"a":null,"b":true}', None),
+    "false after a space": (b'{"a": false}', None),
+    # declined although harmless (the check is of bytes, not of JSON)
+    "a space before a colon in a value": (b'{"a":"x :y"}', None),
+}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 17])
+@pytest.mark.parametrize("case", KEY_COLON_CASES)
+def test_key_colons_across_chunk_boundaries(case: str, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crawl, "KEY_SCAN_CHUNK", chunk)
+    data, expected = KEY_COLON_CASES[case]
+    assert crawl._key_colons(np.frombuffer(data, dtype=np.uint8)) == expected

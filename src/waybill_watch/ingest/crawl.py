@@ -404,25 +404,41 @@ def _byte_count(buffer: np.ndarray, byte: bytes) -> int:
     return count
 
 
+# bytes of a file scanned at a time by _key_colons: its masks stay in the CPU's cache, and no array
+# as large as the file (or as its ~20 colons a line) is allocated (a 160 MB day file: 0.27-0.67 s →
+# 0.13 s; the spread is the kernel's zeroing of fresh file-sized arrays)
+KEY_SCAN_CHUNK = 1 << 17
+TAB = ord("\t")
+
+
 def _key_colons(buffer: np.ndarray) -> tuple[int, int] | None:
     """(number of `":` pairs, how many of them are followed by `null`) in a file's bytes (as a
     numpy array), or None when the file holds a whitespace right before any `:`, a second space
     before a value, or a `true`/`false` value (left to the exact path)."""
-    colons = np.flatnonzero(buffer[1:-1] == COLON) + 1
-    before = buffer[colons - 1]
-    spaced = colons[(before == SPACE) | (before == ord("\t"))]
-    if spaced.size and np.isin(buffer[spaced - 1], [QUOTE, SPACE, ord("\t")]).any():
-        return None
-    keys = colons[before == QUOTE]
-    following = buffer[keys + 1]
-    spaced_value = following == SPACE
-    if spaced_value.any():
-        following = following.copy()
-        after_space = keys[spaced_value] + 2
-        following[spaced_value] = buffer[np.minimum(after_space, buffer.size - 1)]
-    if np.isin(following, [SPACE, ord("\t"), ord("t"), ord("f")]).any():
-        return None
-    return int(keys.size), int(np.count_nonzero(following == ord("n")))
+    size = buffer.size
+    keys = nulls = 0
+    # a colon at position i is judged by the bytes at i - 1 .. i + 2: each slice of colons is
+    # compared with the slices one byte before and after it
+    for start in range(1, size - 1, KEY_SCAN_CHUNK):
+        stop = min(start + KEY_SCAN_CHUNK, size - 1)
+        colon = buffer[start:stop] == COLON
+        before = buffer[start - 1 : stop - 1]
+        after = buffer[start + 1 : stop + 1]
+        if (colon & ((before == SPACE) | (before == TAB))).any():
+            return None
+        key = colon & (before == QUOTE)
+        spaced_value = key & (after == SPACE)
+        if spaced_value.any():
+            at = np.flatnonzero(spaced_value) + start
+            value = buffer[np.minimum(at + 2, size - 1)]
+            if np.isin(value, [SPACE, TAB, ord("t"), ord("f")]).any():
+                return None
+            nulls += int(np.count_nonzero(value == ord("n")))
+        if (key & ((after == TAB) | (after == ord("t")) | (after == ord("f")))).any():
+            return None
+        keys += int(np.count_nonzero(key))
+        nulls += int(np.count_nonzero(key & (after == ord("n"))))
+    return keys, nulls
 
 
 def _read_fixed_schema(data: bytes) -> tuple[pl.DataFrame, int, list[str]] | None:
