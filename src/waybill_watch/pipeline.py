@@ -220,6 +220,10 @@ def _feed_bronze_unchanged(warehouse_dir: Path, tag: str) -> bool:
     return recorded.exists() and recorded.read_text() == feed_bronze_digest(warehouse_dir, tag)
 
 
+# The tag of data tests a daily build leaves out because other tests it runs imply them (build_args).
+IMPLIED_BY_KEY_TESTS = "implied_by_key_tests"
+
+
 def build_args(warehouse_dir: Path) -> list[str]:
     """The daily `dbt build`: models, seeds and data tests, incremental on the build database.
 
@@ -238,6 +242,9 @@ def build_args(warehouse_dir: Path) -> list[str]:
     batch in the views stg_crawl__observations and int_observations_enriched, which on a full build
     is every bronze row, re-derived per test (~8 min at 100M rows); int_observations_deduplicated's
     tests check the same columns on every row kept.
+    A daily build leaves out the tests tagged `implied_by_key_tests` (IMPLIED_BY_KEY_TESTS): tests
+    whose finding other tests of the same build would already make (int_observations_enriched's
+    primary key, implied by staging's and by those of the relations it joins; its docs say why).
     A daily build does not write manifest.json: dbt writes it twice per build (after the parse and
     after the run, ~0.4 s each at 100M observations, session 25), and a daily build runs only when
     the project is the one the last full build parsed (the fingerprint), whose manifest.json stays;
@@ -255,6 +262,7 @@ def build_args(warehouse_dir: Path) -> list[str]:
         # when any of them is
         excluded = ["resource_type:seed", "tag:seed_only"]
         excluded += [f"tag:{tag}" for tag in FEED_TAGS if _feed_bronze_unchanged(warehouse_dir, tag)]
+        excluded.append(f"tag:{IMPLIED_BY_KEY_TESTS}")
         args += ["--exclude", *excluded, "--indirect-selection", "cautious", NO_WRITE_JSON]
     else:
         args += [FULL_REFRESH, "--exclude", "tag:crawl_batch"]

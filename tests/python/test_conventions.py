@@ -246,3 +246,51 @@ def test_analyst_tables_have_enforced_contracts(models: dict[str, dict]):
         if name.startswith(("fct_", "mart_", "audit_")) and not node["config"]["contract"]["enforced"]
     ]
     assert not missing, f"analyst tables without an enforced contract: {missing}"
+
+
+# What int_observations_enriched joins to staging's rows, and on which key of each (the view's
+# primary_key test is left out of daily builds: pipeline.IMPLIED_BY_KEY_TESTS).
+ENRICHED_JOIN_KEYS = {
+    "int_url_texts_normalized": ("url",),
+    "int_sites_registered": ("site",),
+    "int_seller_keys_numbered": ("seller_key",),
+    "int_price_texts_parsed": ("price_text",),
+    "int_quantity_texts_parsed": ("quantity_text",),
+    "int_freshness_texts_normalized": ("freshness_text",),
+    "int_location_texts_normalized": ("location_text",),
+    "int_carrier_texts_normalized": ("carrier_text",),
+    "exchange_rates_monthly": ("currency", "month_start"),
+}
+
+
+def primary_keys_tested(manifest: dict) -> set[tuple[str, tuple[str, ...]]]:
+    """(model or seed, its key columns sorted) of every primary_key test."""
+    keys = set()
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        if metadata.get("name") != "primary_key":
+            continue
+        columns = metadata.get("kwargs", {}).get("column_names") or [node.get("column_name")]
+        keys.add(((node.get("attached_node") or "").split(".")[-1], tuple(sorted(columns))))
+    return keys
+
+
+def test_enriched_view_joins_each_relation_on_its_tested_key(manifest: dict, models: dict[str, dict]):
+    # staging's rows are unique (its primary_key test on the load batch), and the view left-joins
+    # each other relation on a key tested unique: so the view holds one row per staging row, which
+    # its own primary_key test (left out of daily builds) restates
+    enriched = models["int_observations_enriched"]
+    parents = {uid.split(".")[-1] for uid in enriched["depends_on"]["nodes"]}
+    assert parents == {"stg_crawl__observations", *ENRICHED_JOIN_KEYS}
+    tested = primary_keys_tested(manifest)
+    assert ("stg_crawl__observations", ("observation_id",)) in tested
+    for relation, columns in ENRICHED_JOIN_KEYS.items():
+        assert (relation, columns) in tested, f"{relation}: no primary_key test on {columns}"
+    sql = re.sub(r"\s+", " ", enriched["raw_code"].lower())
+    assert sql.count(" join ") == sql.count(" left join ") == len(ENRICHED_JOIN_KEYS)
+    for relation, columns in ENRICHED_JOIN_KEYS.items():
+        for column in columns:
+            # the key column is named in a join condition (`… = <cte>.<column>` or `<cte>.<column> = …`)
+            assert re.search(rf"\bon [^()]*\w+\.{column}\b", sql) or re.search(
+                rf"\band \w+\.{column} =", sql
+            ), f"{relation}.{column} in no join condition"
