@@ -9,12 +9,15 @@
       'all' has a row for every channel in every period).
     A quarter's changes on the previous quarter and the year before also read those quarters:
     `comparison_months` (3 and 12) widens the recomputed periods by the periods that compare with a
-    changed one, and the measured periods by the ones they compare with.
+    changed one, and the measured periods by the ones they compare with. Only the changed periods'
+    measures differ from what the mart holds: the other measured periods' are read back from it.
     Coverage periods only grow (bronze is append-only; a site's span runs from its first to its
     last crawl), so every recomputed period has rows and delete+insert on the period replaces it. -#}
 
-{#- {'published': [...], 'measured': [...]}: date literals of the periods to rewrite and of the periods
-    whose measures they need; none on a full build (every period). -#}
+{#- {'published': [...], 'measured': [...], 'changed': [...], 'kept': [...]}: date literals of the
+    periods to rewrite, of the periods whose measures they need, of those of them whose measures this
+    run changes (recomputed from the listing periods), and of the others (whose measures the mart
+    holds); none on a full build (every period). -#}
 {% macro market_periods_to_rebuild(grain, comparison_months=[]) -%}
     {#- referenced before the early return, so that parsing records the dependency -#}
     {%- set listings = ref('int_listings_aggregated') -%}
@@ -146,14 +149,15 @@ measured_periods as (
 
 select
     cast(measured_periods.period_start as {{ dbt.type_string() }}) as period_start,
-    published_periods.period_start is not null as is_published
+    published_periods.period_start is not null as is_published,
+    measured_periods.period_start in (select period_start from changed_periods) as is_changed
 from measured_periods
 left join published_periods
     on measured_periods.period_start = published_periods.period_start
 order by 1
     {%- endset -%}
     {%- set rows = run_query(sql).rows -%}
-    {%- set measured, published, named = [], [], [] -%}
+    {%- set measured, published, changed, kept, named = [], [], [], [], [] -%}
     {%- for row in rows -%}
         {%- set literal = "cast('" ~ row[0] ~ "' as date)" -%}
         {%- do measured.append(literal) -%}
@@ -161,10 +165,11 @@ order by 1
             {%- do published.append(literal) -%}
             {%- do named.append(row[0]) -%}
         {%- endif -%}
+        {%- do (changed if row[2] else kept).append(literal) -%}
     {%- endfor -%}
     {#- in the debug log (WAREHOUSE/logs/dbt.log); tests/python/test_incremental_marts.py reads it -#}
-    {{ log('market periods to rebuild (' ~ grain ~ '): [' ~ (named | join(', ')) ~ '], measured: ' ~ (measured | length)) }}
-    {{ return({'published': published, 'measured': measured}) }}
+    {{ log('market periods to rebuild (' ~ grain ~ '): [' ~ (named | join(', ')) ~ '], measured: ' ~ (measured | length) ~ ', recomputed: ' ~ (changed | length)) }}
+    {{ return({'published': published, 'measured': measured, 'changed': changed, 'kept': kept}) }}
 {%- endmacro %}
 
 {#- What differs between the monthly and the quarterly market mart. -#}

@@ -48,24 +48,47 @@ def _inside(warehouse_dir: Path) -> Iterator[None]:
 
 
 def _start_from_saved_parse(target_dir: Path) -> None:
-    """A warehouse without dbt's parse state takes the last one saved; dbt re-parses what changed."""
+    """A warehouse without dbt's parse state takes the last one saved; dbt re-parses what changed.
+    A state saved by another checkout of the project is dropped (`parsed_by_this_checkout`)."""
     state = target_dir / PARTIAL_PARSE_FILE
-    if not state.exists() and PARSE_STATE_CACHE.is_file():
-        target_dir.mkdir(parents=True, exist_ok=True)
+    if state.exists() and not parsed_by_this_checkout(state):
+        state.unlink()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    if not state.exists() and parsed_by_this_checkout(PARSE_STATE_CACHE):
         shutil.copyfile(PARSE_STATE_CACHE, state)
+    # what dbt saves in this run is this checkout's
+    _checkout_file(state).write_text(str(PROJECT_ROOT), encoding="utf-8")
+
+
+def parsed_by_this_checkout(state: Path) -> bool:
+    """Whether dbt's parse state `state` was saved by a run of this checkout (PROJECT_ROOT). dbt keeps
+    the absolute paths of the checkout that parsed (a seed is loaded from its path) and does not parse
+    again when only the checkout differs: a warehouse built by a checkout since removed, then run from
+    this one, failed to load every seed ("No files found that match …/seeds/reference/agencies.csv"),
+    and its state, saved as the newest, broke the next new warehouses too."""
+    checkout = _checkout_file(state)
+    if not (state.is_file() and checkout.is_file()):
+        return False
+    return checkout.read_text(encoding="utf-8") == str(PROJECT_ROOT)
+
+
+def _checkout_file(state: Path) -> Path:
+    return state.with_name(f"{state.name}.checkout")
 
 
 def _save_parse(target_dir: Path) -> None:
     state = target_dir / PARTIAL_PARSE_FILE
-    if not state.is_file():
+    if not parsed_by_this_checkout(state):
         return
-    if PARSE_STATE_CACHE.is_file() and PARSE_STATE_CACHE.stat().st_mtime >= state.stat().st_mtime:
+    cached = parsed_by_this_checkout(PARSE_STATE_CACHE)
+    if cached and PARSE_STATE_CACHE.stat().st_mtime >= state.stat().st_mtime:
         return
     PARSE_STATE_CACHE.parent.mkdir(parents=True, exist_ok=True)
     # a private name, then an atomic rename: another process may save or read it at the same time
     partial = PARSE_STATE_CACHE.with_name(f"{PARTIAL_PARSE_FILE}.{os.getpid()}.tmp")
     shutil.copyfile(state, partial)
     os.replace(partial, PARSE_STATE_CACHE)
+    _checkout_file(PARSE_STATE_CACHE).write_text(str(PROJECT_ROOT), encoding="utf-8")
 
 
 def run_dbt(
