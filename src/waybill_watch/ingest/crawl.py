@@ -57,7 +57,7 @@ HOST_RE = r"^[^\s/?#@]+$"
 # The fixed-schema fast path: every landing field as text (numbers are cast after), the
 # samples as a list of text. polars turns any JSON scalar into text (`12.0` → `12`).
 FIXED_SCHEMA = pl.Schema({f: pl.List(pl.String()) if f in LIST_FIELDS else pl.String() for f in CRAWL_FIELDS})
-QUOTE, COLON, SPACE = ord('"'), ord(":"), ord(" ")
+QUOTE, COLON, SPACE, TAB = ord('"'), ord(":"), ord(" "), ord("\t")
 
 
 class _NeedsLineParsing(Exception):
@@ -408,7 +408,6 @@ def _byte_count(buffer: np.ndarray, byte: bytes) -> int:
 # as large as the file (or as its ~20 colons a line) is allocated (a 160 MB day file: 0.27-0.67 s →
 # 0.13 s; the spread is the kernel's zeroing of fresh file-sized arrays)
 KEY_SCAN_CHUNK = 1 << 17
-TAB = ord("\t")
 
 
 def _key_colons(buffer: np.ndarray) -> tuple[int, int] | None:
