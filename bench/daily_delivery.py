@@ -2,11 +2,20 @@
 
 The new landing zone is a hard-link copy of the base one (same relative paths, same bytes,
 same modification times, so ingest sees every old file as already ingested) plus one crawl
-folder for the day after the last one. That day re-fetches the listings of the base's last
-crawl day with JSON Lines files, each several times at distinct instants, until it holds
-`rows` observations: a national programme's ~400k fetches a day.
+folder for the day after the last one. That day fetches again the listings of one of the base's
+crawl days, with JSON Lines files, each listing several times at distinct instants, until it holds
+`rows` observations: a national programme's ~400k fetches a day. Which day's listings (`refetch`):
+
+- `last_day` (the default, and the bench's (b) and (b2) since session 35): the base's last crawl
+  day, as a daily programme fetches again what it fetched the day before;
+- `last_jsonl_day` (the bench's (b3); (b) and (b2) up to session 34): the latest day delivered as
+  JSON Lines, its JSON Lines files only. In the 100M landing zone that is three weeks before the
+  last day (the later days are Parquet exports), so the day sees again listings whose removal a
+  build had inferred since, and withdraws those removals: a day of late data, dearer than a
+  schedule's day. In the 1M and 10M zones it is the last day.
 
     .venv/bin/python bench/daily_delivery.py --raw RAW --out RAW_PLUS_ONE_DAY [--rows 400000]
+        [--refetch last_day|last_jsonl_day]
 """
 
 from __future__ import annotations
@@ -23,25 +32,36 @@ import polars as pl
 
 DAY_ROWS = 400_000
 SECONDS_PER_DAY = 86_400
+REFETCH_LAST_DAY = "last_day"
+REFETCH_LAST_JSONL_DAY = "last_jsonl_day"
+CRAWL_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 
 
 def last_crawl_day(raw: Path) -> dt.date:
     return max(dt.date.fromisoformat(p.name) for p in (raw / "crawl").iterdir() if p.is_dir())
 
 
-def last_jsonl_day(raw: Path) -> Path:
-    """The latest crawl folder holding JSON Lines files (some days of a landing zone are delivered
-    only as Parquet exports): the listings the added day re-fetches."""
-    folders = sorted((p for p in (raw / "crawl").iterdir() if p.is_dir()), reverse=True)
-    return next(f for f in folders if any(x.name.endswith((".jsonl", ".jsonl.gz")) for x in f.iterdir()))
+def refetched_files(raw: Path, refetch: str) -> list[Path]:
+    """The crawl files whose listings the added day fetches again (module docstring)."""
+    suffixes = {REFETCH_LAST_DAY: CRAWL_SUFFIXES, REFETCH_LAST_JSONL_DAY: JSONL_SUFFIXES}[refetch]
+    for folder in sorted((p for p in (raw / "crawl").iterdir() if p.is_dir()), reverse=True):
+        files = sorted(path for path in folder.iterdir() if path.name.endswith(suffixes))
+        if files:
+            return files
+    raise ValueError(f"no crawl files ending in {' or '.join(suffixes)} under {raw / 'crawl'}")
 
 
-def _read_day(folder: Path) -> pl.DataFrame:
-    frames = [
-        pl.read_ndjson(path, infer_schema_length=None)
-        for path in sorted(folder.iterdir())
-        if path.name.endswith((".jsonl", ".jsonl.gz"))
-    ]
+def _read_crawl_file(path: Path) -> pl.DataFrame:
+    if path.name.endswith(".parquet"):
+        return pl.read_parquet(path)
+    return pl.read_ndjson(path, infer_schema_length=None)
+
+
+def _read_day(files: list[Path]) -> pl.DataFrame:
+    frames = [_read_crawl_file(path) for path in files]
+    # A field can differ in type between crawlers (listing_id a number or a text): ingest reads
+    # either as text.
     rows = pl.concat(frames, how="diagonal_relaxed")
     # Field order as the crawlers write it; every landing field kept as delivered.
     return rows.filter(pl.col("fetched_at").is_not_null() & pl.col("site").is_not_null())
@@ -67,6 +87,8 @@ def write_day(rows: pl.DataFrame, folder: Path, day: dt.date) -> list[Path]:
     folder.mkdir(parents=True)
     written = []
     for (crawler,), part in rows.partition_by("crawler", as_dict=True).items():
+        # each crawler's own fields only: the others' are null in its rows after the concat
+        part = part.select(column for column in part.columns if part[column].null_count() < part.height)
         path = folder / f"{crawler or 'crawler'}_{day:%Y%m%d}.jsonl.gz"
         with gzip.open(path, "wb", compresslevel=6) as handle:
             part.write_ndjson(handle)
@@ -74,19 +96,28 @@ def write_day(rows: pl.DataFrame, folder: Path, day: dt.date) -> list[Path]:
     return written
 
 
-def deliver_one_day(raw: Path, out: Path, rows: int = DAY_ROWS, after: dt.date | None = None) -> dict:
+def deliver_one_day(
+    raw: Path,
+    out: Path,
+    rows: int = DAY_ROWS,
+    after: dt.date | None = None,
+    refetch: str = REFETCH_LAST_DAY,
+) -> dict:
     """Hard-link copy of `raw` at `out`, plus the crawl folder of the day after `raw`'s last crawl
-    day (or after `after`, when later: a warehouse that already holds an added day); what was added."""
+    day (or after `after`, when later: a warehouse that already holds an added day), fetching again
+    the listings of the day `refetch` names; what was added."""
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-al", str(raw), str(out)], check=True)
     last = max(last_crawl_day(raw), after or dt.date.min)
     day = last + dt.timedelta(days=1)
-    new_rows = day_rows(_read_day(last_jsonl_day(raw)), day, rows)
+    source = refetched_files(raw, refetch)
+    new_rows = day_rows(_read_day(source), day, rows)
     files = write_day(new_rows, out / "crawl" / day.isoformat(), day)
     return {
         "day": day.isoformat(),
+        "refetched_day": source[0].parent.name,
         "rows": new_rows.height,
         "files": [str(f.relative_to(out)) for f in files],
     }
@@ -97,8 +128,11 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--rows", type=int, default=DAY_ROWS)
+    parser.add_argument(
+        "--refetch", choices=(REFETCH_LAST_DAY, REFETCH_LAST_JSONL_DAY), default=REFETCH_LAST_DAY
+    )
     args = parser.parse_args()
-    print(deliver_one_day(args.raw, args.out, args.rows))
+    print(deliver_one_day(args.raw, args.out, args.rows, refetch=args.refetch))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,15 @@ ROWS = (
     ("full_run_build", "(a′) the same on bronze already ingested: dbt build + publish"),
     ("incremental_run", "(b) incremental run, +1 day"),
     ("next_incremental_run", "(b2) incremental run, the next day (after (b))"),
+    ("late_incremental_run", "(b3) incremental run, a day of late data (after (b2))"),
     ("duckdb_baseline", "(c) DuckDB SQL baseline"),
     ("polars_baseline", "(d) polars baseline"),
     ("pandas_baseline", "(e) pandas baseline"),
+)
+ADDED_DAYS = (
+    ("added_day", "The added day (b)"),
+    ("next_added_day", "The next day (b2)"),
+    ("late_added_day", "The day of late data (b3)"),
 )
 GIB = 1024
 
@@ -70,14 +76,15 @@ def _size_section(label: str, f: dict) -> list[str]:
     for key, title in ROWS:
         if (f.get(key) or {}).get("note"):
             lines += ["", f"{title.split(')')[0]}): {f[key]['note']}"]
-    for key, name in (("added_day", "The added day"), ("next_added_day", "The next day")):
+    for key, name in ADDED_DAYS:
         added = f.get(key, {})
         if added:
-            lines += [
-                "",
-                f"{name}: {added['day']}, {added['rows']:,} observations in {len(added['files'])} files.",
-            ]
-    for key in ("full_run", "incremental_run", "next_incremental_run"):
+            # results of runs before session 35 do not name the day they fetched again
+            source = added.get("refetched_day")
+            refetched = f", fetching again the listings of {source}" if source else ""
+            what = f"{added['rows']:,} observations in {len(added['files'])} files"
+            lines += ["", f"{name}: {added['day']}, {what}{refetched}."]
+    for key in ("full_run", "incremental_run", "next_incremental_run", "late_incremental_run"):
         profile = f.get(key, {}).get("profile", {})
         if not profile:
             continue
@@ -87,6 +94,22 @@ def _size_section(label: str, f: dict) -> list[str]:
         )
         lines += ["", f"Profile of {key.replace('_', ' ')}: {steps} (seconds). Slowest dbt nodes: {slow}."]
     return [*lines, ""]
+
+
+def _daily_target(big: dict) -> str:
+    """Met only if the daily runs of a schedule's day, (b) and (b2), both take under 20 s; the day of
+    late data (b3) is shown beside them, and said when it takes longer."""
+    runs = [big[key]["wall_s"] for key in ("incremental_run", "next_incremental_run") if big.get(key)]
+    measured = f"{runs[0]:,.1f} s" + (f" (the next day: {runs[1]:,.1f} s)" if len(runs) > 1 else "")
+    # tenths: a run 0.5 s over read "by 0 s" in whole seconds
+    over = sorted({f"{wall - 20:,.1f}" for wall in runs if wall >= 20}, key=float)
+    met = "yes" if max(runs) < 20 else f"no, by {chr(8211).join(over)} s"
+    late = (big.get("late_incremental_run") or {}).get("wall_s")
+    if late is not None:
+        measured += f"; a day of late data (b3): {late:,.1f} s"
+        if late >= 20:
+            met += f"; (b3) over by {late - 20:,.1f} s"
+    return f"| incremental daily run at 100M < 20 s | {measured} | {met} |"
 
 
 def _targets(sizes: dict) -> list[str]:
@@ -128,15 +151,7 @@ def _targets(sizes: dict) -> list[str]:
                 f"{'yes' if peak < 4 * GIB else 'no'} |"
             )
     if big.get("incremental_run"):
-        # met only if every daily run measured is under 20 s
-        runs = [big[key]["wall_s"] for key in ("incremental_run", "next_incremental_run") if big.get(key)]
-        measured = f"{runs[0]:,.1f} s" + (f" (the next day: {runs[1]:,.1f} s)" if len(runs) > 1 else "")
-        # tenths: a run 0.5 s over read "by 0 s" in whole seconds
-        over = sorted({f"{wall - 20:,.1f}" for wall in runs if wall >= 20}, key=float)
-        lines.append(
-            f"| incremental daily run at 100M < 20 s | {measured} | "
-            f"{'yes' if max(runs) < 20 else f'no, by {chr(8211).join(over)} s'} |"
-        )
+        lines.append(_daily_target(big))
     mid = sizes.get("10M", {})
     if mid.get("full_run") and mid.get("polars_baseline"):
         ours, pol = mid["full_run"]["wall_s"], mid["polars_baseline"]["wall_s"]

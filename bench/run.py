@@ -34,7 +34,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from daily_delivery import DAY_ROWS, deliver_one_day  # noqa: E402
+from daily_delivery import DAY_ROWS, REFETCH_LAST_DAY, REFETCH_LAST_JSONL_DAY, deliver_one_day  # noqa: E402
 from measure import Measurement, measure  # noqa: E402
 from report_md import write_markdown  # noqa: E402
 
@@ -63,6 +63,8 @@ PART_KEYS = {
         "incremental_run",
         "next_added_day",
         "next_incremental_run",
+        "late_added_day",
+        "late_incremental_run",
         "pipeline_measured_at",
     ),
     # `build` (never by default): the pipeline again on the bronze a `pipeline` part ingested, with
@@ -73,6 +75,8 @@ PART_KEYS = {
         "incremental_run",
         "next_added_day",
         "next_incremental_run",
+        "late_added_day",
+        "late_incremental_run",
         "build_measured_at",
     ),
     "baselines": (*BASELINE_KEYS, "baselines_measured_at"),
@@ -268,24 +272,34 @@ def _bench_pipeline(label: str, raw: Path, work: Path, rows: int, figures: dict)
     _bench_added_day(label, raw, work, figures)
 
 
-# (b) and (b2): the first daily run after the full run, then the next day's. The first days read a
-# build database the full run has just written (tens of GB at 100M) and were slower than later ones:
-# at 100M (session 18) the first took 36.1 / 37.9 s, the next day's 33.5 s, the days after 32.3-33.6
-# s (the close of dbt's connection, a checkpoint, took 3-4 s in each); a daily schedule runs the
-# later kind, and (b2) is the nearer measure of it.
-ADDED_DAYS = (("(b)", "incremental_run", "added_day"), ("(b2)", "next_incremental_run", "next_added_day"))
+# (b) and (b2): the first daily run after the full run, then the next day's, each fetching again the
+# listings of the landing zone's last crawl day, as a daily programme fetches what it fetched the day
+# before. The first days read a build database the full run has just written (tens of GB at 100M)
+# and were slower than later ones: at 100M (session 18) the first took 36.1 / 37.9 s, the next day's
+# 33.5 s, the days after 32.3-33.6 s (the close of dbt's connection, a checkpoint, took 3-4 s in
+# each); a daily schedule runs the later kind, and (b2) is the nearer measure of it.
+# (b3): a day of late data on top of (b2): it fetches again the listings of the landing zone's last
+# JSON Lines day. At 100M that is 2026-09-23, three weeks before the last day (the later days are
+# Parquet exports), so the day withdraws removals the build had inferred since
+# (bench/daily_delivery.py); up to session 34, (b) and (b2) at 100M were such days. At 1M and 10M
+# the last day has JSON Lines files: (b3) fetches again (b)'s listings, without the Parquet export's.
+ADDED_DAYS = (
+    ("(b)", "incremental_run", "added_day", REFETCH_LAST_DAY),
+    ("(b2)", "next_incremental_run", "next_added_day", REFETCH_LAST_DAY),
+    ("(b3)", "late_incremental_run", "late_added_day", REFETCH_LAST_JSONL_DAY),
+)
 
 
 def _bench_added_day(label: str, raw: Path, work: Path, figures: dict) -> None:
     """(b): one more day of observations on top of the warehouse the full run left; (b2): the day
-    after that, on top of (b)."""
-    for step, run_key, day_key in ADDED_DAYS:
-        say(f"{label}: {step} incremental run adding one day of {DAY_ROWS:,} observations")
+    after that, on top of (b); (b3): a day of late data after that."""
+    for step, run_key, day_key, refetch in ADDED_DAYS:
+        say(f"{label}: {step} incremental run adding one day of {DAY_ROWS:,} observations ({refetch})")
         plus_one = work / "raw_plus_one_day"
         # A `build` part re-uses bronze that may hold the days an earlier part added: the same day
         # again would be all duplicates at ingest (a run with nothing new), so the day after is added.
         after = last_bronze_crawl_day(work / "warehouse")
-        figures[day_key] = deliver_one_day(raw, plus_one, DAY_ROWS, after=after)
+        figures[day_key] = deliver_one_day(raw, plus_one, DAY_ROWS, after=after, refetch=refetch)
         figures[run_key] = run_pipeline(plus_one, work / "warehouse", work / f"{run_key}.log")
         # The extra day is large and rebuilt next time.
         shutil.rmtree(plus_one, ignore_errors=True)

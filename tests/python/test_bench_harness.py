@@ -3,6 +3,7 @@ delivery that ingest loads whole (bench/daily_delivery.py), issue 7."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from datetime import timedelta
@@ -15,7 +16,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
 import run  # noqa: E402
-from daily_delivery import deliver_one_day, last_crawl_day  # noqa: E402
+from daily_delivery import REFETCH_LAST_JSONL_DAY, deliver_one_day, last_crawl_day  # noqa: E402
 from measure import measure  # noqa: E402
 from run import compose_full_run, disk_shortfall_gb, last_bronze_crawl_day  # noqa: E402
 from waybill_watch.ingest import ingest_raw  # noqa: E402
@@ -74,6 +75,47 @@ def test_added_day_is_new_files_only_and_ingests_whole(tiny_raw: Path, tmp_path:
     assert ingest_raw(second_only, tmp_path / "warehouse").total("rows_loaded") == 3_000
 
 
+def _listings_of(folder: Path, suffixes: tuple[str, ...]) -> set[tuple[str, str]]:
+    """(site, listing_id as text) of the crawl files of `folder` whose names end in `suffixes`."""
+
+    def read(path: Path) -> pl.DataFrame:
+        if path.name.endswith(".parquet"):
+            return pl.read_parquet(path)
+        return pl.read_ndjson(path, infer_schema_length=None)
+
+    frames = [
+        read(path).select("site", pl.col("listing_id").cast(pl.String))
+        for path in folder.iterdir()
+        if path.name.endswith(suffixes)
+    ]
+    return set(pl.concat(frames).drop_nulls().iter_rows())
+
+
+def test_added_day_fetches_again_the_listings_of_the_day_it_names(tiny_raw: Path, tmp_path: Path) -> None:
+    """(b) and (b2) fetch again the last crawl day's listings, whatever its files' format; (b3) those
+    of the latest day delivered as JSON Lines. Here the last day is left with its Parquet export only,
+    so the two differ."""
+    base = tmp_path / "raw"
+    shutil.copytree(tiny_raw, base, copy_function=os.link)
+    last = last_crawl_day(base)
+    last_folder = base / "crawl" / last.isoformat()
+    for path in last_folder.glob("*.jsonl*"):
+        path.unlink()
+    yesterday = _listings_of(last_folder, (".parquet",))
+    assert yesterday
+
+    added = deliver_one_day(base, tmp_path / "plus_yesterday", rows=3_000)
+    assert added["refetched_day"] == last.isoformat()
+    assert _listings_of(tmp_path / "plus_yesterday" / "crawl" / added["day"], (".jsonl.gz",)) == yesterday
+
+    late = deliver_one_day(base, tmp_path / "plus_late", rows=3_000, refetch=REFETCH_LAST_JSONL_DAY)
+    day_before = base / "crawl" / (last - timedelta(days=1)).isoformat()
+    assert late["refetched_day"] == day_before.name
+    late_listings = _listings_of(tmp_path / "plus_late" / "crawl" / late["day"], (".jsonl.gz",))
+    assert late_listings == _listings_of(day_before, (".jsonl", ".jsonl.gz"))
+    assert late_listings != yesterday
+
+
 def test_full_run_composed_from_ingest_and_build() -> None:
     """At 100M, (a) is ingest alone + (a′), two measured processes: sums of wall and CPU time, the
     larger peak, and said so; nothing is composed from a failed part."""
@@ -130,6 +172,23 @@ def test_daily_target_reads_both_daily_runs() -> None:
     assert daily_line(21.62, 20.48).endswith("| no, by 0.5–1.6 s |")  # session 33's bench
     assert daily_line(19.5, 18.0).endswith("| yes |")
     assert daily_line(25.0) == "| incremental daily run at 100M < 20 s | 25.0 s | no, by 5.0 s |"
+
+
+def test_daily_target_shows_the_day_of_late_data_beside_it() -> None:
+    """(b3), a day that withdraws inferred removals, is shown in the daily target's row and said
+    when it takes 20 s or more; the target is judged on a schedule's days, (b) and (b2)."""
+    from report_md import _daily_target
+
+    runs = {"incremental_run": {"wall_s": 18.4}, "next_incremental_run": {"wall_s": 17.9}}
+    assert _daily_target(runs | {"late_incremental_run": {"wall_s": 19.6}}) == (
+        "| incremental daily run at 100M < 20 s | 18.4 s (the next day: 17.9 s);"
+        " a day of late data (b3): 19.6 s | yes |"
+    )
+    assert _daily_target(runs | {"late_incremental_run": {"wall_s": 20.34}}).endswith(
+        "(b3): 20.3 s | yes; (b3) over by 0.3 s |"
+    )
+    slow = {"incremental_run": {"wall_s": 20.5}, "late_incremental_run": {"wall_s": 21.0}}
+    assert _daily_target(slow).endswith("| no, by 0.5 s; (b3) over by 1.0 s |")
 
 
 def test_full_run_target_says_by_how_much_it_is_missed() -> None:
