@@ -36,7 +36,7 @@ sys.path.insert(0, str(BENCH))
 
 from daily_delivery import DAY_ROWS, REFETCH_LAST_DAY, REFETCH_LAST_JSONL_DAY, deliver_one_day  # noqa: E402
 from measure import Measurement, measure  # noqa: E402
-from report_md import write_markdown  # noqa: E402
+from report_md import completed, write_markdown  # noqa: E402
 
 CACHE = BENCH / "cache"
 WORK = BENCH / "work"
@@ -250,12 +250,19 @@ def bench_size(label: str, scale: str, parts: set[str], earlier: dict) -> dict:
         _bench_build_on_bronze(label, raw, work, figures)
         if "pipeline" not in parts:
             compose_full_run(figures)
-    base = (figures.get("duckdb_baseline") or {}).get("wall_s")
-    for _key, value in figures.items():
-        if isinstance(value, dict) and "wall_s" in value:
-            value["ratio_to_duckdb"] = round(value["wall_s"] / base, 2) if base else None
+    add_ratios_to_duckdb(figures)
     figures["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return figures
+
+
+def add_ratios_to_duckdb(figures: dict) -> None:
+    """Each run's wall time ÷ the DuckDB baseline's; none when the baseline failed (out of disk,
+    say: a failed run is no measure to compare with)."""
+    baseline = figures.get("duckdb_baseline")
+    base = baseline["wall_s"] if completed(baseline) else None
+    for value in figures.values():
+        if isinstance(value, dict) and "wall_s" in value:
+            value["ratio_to_duckdb"] = round(value["wall_s"] / base, 2) if base else None
 
 
 def _bench_pipeline(label: str, raw: Path, work: Path, rows: int, figures: dict) -> None:

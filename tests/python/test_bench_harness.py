@@ -191,11 +191,41 @@ def test_daily_target_shows_the_day_of_late_data_beside_it() -> None:
     assert _daily_target(slow).endswith("| no, by 0.5 s; (b3) over by 1.0 s |")
 
 
+def test_a_failed_baseline_gives_no_ratio_and_no_verdict() -> None:
+    """Session 35's first 100M bench: the DuckDB baseline ran out of disk after 485 s, and the full
+    run's 704 s read as 1.45× of it, target met. A failed run compares with nothing."""
+    from report_md import _targets
+
+    big = {
+        "full_run": {"wall_s": 703.9, "peak_rss_mib": 3645.0, "exit_code": 0},
+        "duckdb_baseline": {"wall_s": 485.3, "exit_code": 1},
+        "incremental_run": {"wall_s": 18.8, "exit_code": 0},
+    }
+    run.add_ratios_to_duckdb(big)
+    assert big["full_run"]["ratio_to_duckdb"] is None
+    lines = _targets({"100M": big})
+    assert (
+        "| full run at 100M ≤ 1.5× DuckDB baseline | not completed: the DuckDB baseline failed (exit 1;"
+        " see the 100M section) | ? |"
+    ) in lines
+    assert "| full run at 100M peak memory < 4 GiB | 3.56 GiB | yes |" in lines
+    assert [row for row in lines if row.startswith("| incremental daily")] == [
+        "| incremental daily run at 100M < 20 s | 18.8 s | yes |"
+    ]
+    # a baseline stopped at its timeout is a lower bound, and still compared with
+    big["duckdb_baseline"] |= {"timed_out": True, "exit_code": -9}
+    run.add_ratios_to_duckdb(big)
+    assert big["full_run"]["ratio_to_duckdb"] == 1.45
+
+
 def test_full_run_target_says_by_how_much_it_is_missed() -> None:
     from report_md import _targets
 
     def full_line(ours: float, baseline: float) -> str:
-        big = {"full_run": {"wall_s": ours}, "duckdb_baseline": {"wall_s": baseline}}
+        big = {
+            "full_run": {"wall_s": ours, "exit_code": 0},
+            "duckdb_baseline": {"wall_s": baseline, "exit_code": 0},
+        }
         (line,) = [row for row in _targets({"100M": big}) if row.startswith("| full run at 100M ≤")]
         return line
 
@@ -280,3 +310,21 @@ def test_ingest_profile_times_the_parts_of_the_real_code_path(tiny_raw: Path) ->
     assert len(named) == 8
     assert all(parts[p] > 0 for p in named), parts
     assert sum(parts.values()) == pytest.approx(result["seconds"])
+
+
+def test_read_floor_counts_the_rows_of_every_file_it_reads_whole(tmp_path: Path) -> None:
+    """bench/read_floor.py (the reading floor in bench/results_notes.md): three JSON Lines rows, one
+    of them gzipped, two Parquet rows, and a malformed file counted apart."""
+    import gzip
+
+    from read_floor import read_floor
+
+    day = tmp_path / "raw" / "crawl" / "2026-10-15"
+    day.mkdir(parents=True)
+    line = '{"site": "a.example", "listing_id": %d, "fetched_at": "2026-10-15T08:00:00+08:00"}\n'
+    (day / "one.jsonl").write_text(line % 1 + line % 2)
+    (day / "two.jsonl.gz").write_bytes(gzip.compress((line % 3).encode()))
+    pl.DataFrame({"site": ["b.example"] * 2, "listing_id": ["x", "y"]}).write_parquet(day / "three.parquet")
+    (day / "broken.jsonl").write_text('{"site": "a.example", "listing_id": \n')
+    floor = read_floor(tmp_path / "raw", threads=2)
+    assert (floor["files"], floor["files_not_read_whole"], floor["rows"]) == (4, 1, 5)
