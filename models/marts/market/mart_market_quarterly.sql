@@ -73,24 +73,9 @@ compared as (
 final as (
 
     select
-        quarter,
-        quarter_start,
-        region_code,
-        channel,
-        listings_active,
-        listings_new,
-        listings_removed,
-        sellers_active,
-        records_offered,
-        priced_listings,
-        price_p25_cny,
-        price_median_cny,
-        price_p75_cny,
-        crawled_site_days,
-        expected_site_days,
-        coverage_ratio,
-        is_low_coverage,
-        is_partial_period,
+        {%- for column in measure_columns %}
+        {{ column }},
+        {%- endfor %}
         cast(case
             when listings_active >= {{ var('thin_base_min') }}
                 and prev_listings_active >= {{ var('thin_base_min') }}
