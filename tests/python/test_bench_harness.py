@@ -328,3 +328,19 @@ def test_read_floor_counts_the_rows_of_every_file_it_reads_whole(tmp_path: Path)
     (day / "broken.jsonl").write_text('{"site": "a.example", "listing_id": \n')
     floor = read_floor(tmp_path / "raw", threads=2)
     assert (floor["files"], floor["files_not_read_whole"], floor["rows"]) == (4, 1, 5)
+
+
+def test_a_week_of_days_sets_the_vacuum_days_apart() -> None:
+    """bench/daily_week.py's summary (the weekly vacuum day in bench/results_notes.md): hand-made days,
+    the seventh vacuums; a day of exactly 20 s does not meet '< 20 s'."""
+    from daily_week import summarize
+
+    days = [
+        {"wall_s": wall, "vacuumed": number == 7} for number, wall in enumerate([16.5, 16.1, 16.3, 20.0], 4)
+    ]
+    assert summarize(days) == {
+        "days": 4,
+        "plain_days_s": [16.5, 16.1, 16.3],
+        "vacuum_days_s": [20.0],
+        "days_at_or_over_20_s": 1,
+    }
