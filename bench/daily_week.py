@@ -14,23 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
-from daily_delivery import DAY_ROWS, REFETCH_LAST_DAY, deliver_one_day
-from run import last_bronze_crawl_day, run_pipeline
+from daily_delivery import REFETCH_LAST_DAY
+from run import run_added_day, run_pipeline
 from waybill_watch.pipeline import VACUUM_EVERY, vacuums_at_close
 
 
 def one_day(raw: Path, work: Path, number: int) -> dict:
-    warehouse = work / "warehouse"
-    plus_one = work / "raw_plus_one_day"
-    added = deliver_one_day(
-        raw, plus_one, DAY_ROWS, after=last_bronze_crawl_day(warehouse), refetch=REFETCH_LAST_DAY
-    )
-    vacuums = vacuums_at_close(warehouse, daily=True)
-    result = run_pipeline(plus_one, warehouse, work / f"week_day_{number}.log")
-    shutil.rmtree(plus_one, ignore_errors=True)
+    vacuums = vacuums_at_close(work / "warehouse", daily=True)
+    added, result = run_added_day(raw, work, f"week_day_{number}", REFETCH_LAST_DAY)
     return {
         "day": number,
         "crawl_day": added["day"],

@@ -302,16 +302,23 @@ def _bench_added_day(label: str, raw: Path, work: Path, figures: dict) -> None:
     after that, on top of (b); (b3): a day of late data after that."""
     for step, run_key, day_key, refetch in ADDED_DAYS:
         say(f"{label}: {step} incremental run adding one day of {DAY_ROWS:,} observations ({refetch})")
-        plus_one = work / "raw_plus_one_day"
-        # A `build` part re-uses bronze that may hold the days an earlier part added: the same day
-        # again would be all duplicates at ingest (a run with nothing new), so the day after is added.
-        after = last_bronze_crawl_day(work / "warehouse")
-        figures[day_key] = deliver_one_day(raw, plus_one, DAY_ROWS, after=after, refetch=refetch)
-        figures[run_key] = run_pipeline(plus_one, work / "warehouse", work / f"{run_key}.log")
-        # The extra day is large and rebuilt next time.
-        shutil.rmtree(plus_one, ignore_errors=True)
+        figures[day_key], figures[run_key] = run_added_day(raw, work, run_key, refetch)
         if figures[run_key]["exit_code"] != 0:
             return  # the next day would stand on a failed one
+
+
+def run_added_day(raw: Path, work: Path, log_name: str, refetch: str) -> tuple[dict, dict]:
+    """Deliver the day after WORK/warehouse's last crawl day on top of `raw`, and measure the daily
+    run that ingests it: (what was added, the run's figures)."""
+    plus_one = work / "raw_plus_one_day"
+    # A `build` part re-uses bronze that may hold the days an earlier part added: the same day
+    # again would be all duplicates at ingest (a run with nothing new), so the day after is added.
+    after = last_bronze_crawl_day(work / "warehouse")
+    added = deliver_one_day(raw, plus_one, DAY_ROWS, after=after, refetch=refetch)
+    result = run_pipeline(plus_one, work / "warehouse", work / f"{log_name}.log")
+    # The extra day is large and rebuilt next time.
+    shutil.rmtree(plus_one, ignore_errors=True)
+    return added, result
 
 
 def last_bronze_crawl_day(warehouse: Path) -> date | None:
